@@ -1,0 +1,540 @@
+"""Data charts for the chapters: curves, memory heatmaps, LSTM gate traces, error profiles, bar tables.
+
+Every function takes plain numpy data (dicts of labelled arrays), draws with one consistent style, and returns the
+:class:`matplotlib.figure.Figure` (in a notebook, ``plt.show()`` displays it). Bad input (an empty dict, a wrong
+number of dimensions, series of different lengths where they must match) raises ``ValueError`` naming the argument.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = [
+    "plot_series",
+    "plot_heatmaps",
+    "plot_lstm_trace",
+    "plot_error_by_position",
+    "plot_gradient_norms",
+    "plot_bar_table",
+]
+
+_TITLE_SIZE = 13
+_LABEL_SIZE = 11.5
+_GATE_FIELDS = ("input_gate", "forget_gate", "output_gate")
+_TRACE_LABELS = {
+    "input_gate": "input gate $f(z_i)$",
+    "forget_gate": "forget gate $f(z_f)$",
+    "output_gate": "output gate $f(z_o)$",
+    "c": "memory $c$",
+    "a": "output $a$",
+}
+
+
+# ----------------------------------------------------------------------------------------------- validation helpers
+def _as_1d(values, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a 1-D array of numbers, got {type(values).__name__}") from err
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of shape (n,), got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    return arr
+
+
+def _as_series(series, name: str = "series") -> dict[str, np.ndarray]:
+    if not isinstance(series, Mapping):
+        raise ValueError(f"{name} must be a dict mapping a label to a 1-D array, got {type(series).__name__}")
+    if len(series) == 0:
+        raise ValueError(f"{name} must not be empty: give at least one labelled 1-D array")
+    return {str(label): _as_1d(values, f"{name}[{label!r}]") for label, values in series.items()}
+
+
+def _mean_ignoring_nan(values: np.ndarray) -> float:
+    """Mean of the non-NaN values; NaN (without numpy's RuntimeWarning) if there are none."""
+    kept = values[~np.isnan(values)]
+    return float(kept.mean()) if kept.size else float("nan")
+
+
+def _style(ax, *, title=None, xlabel=None, ylabel=None, legend=True, outside=False) -> None:
+    if title:
+        ax.set_title(title, fontsize=_TITLE_SIZE)
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=_LABEL_SIZE)
+    if ylabel:
+        ax.set_ylabel(ylabel, fontsize=_LABEL_SIZE)
+    ax.grid(True, alpha=0.3)
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    if legend and ax.get_legend_handles_labels()[0]:
+        if outside:
+            ax.legend(fontsize=10, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        else:
+            ax.legend(fontsize=10, frameon=False)
+
+
+def _baseline(baseline):
+    """``baseline`` as (value, label): a number, a (value, label) pair, or None."""
+    if baseline is None:
+        return None
+    if isinstance(baseline, (tuple, list)):
+        if len(baseline) != 2:
+            raise ValueError(f"baseline must be a number or a (value, label) pair, got {baseline!r}")
+        value, label = baseline
+    else:
+        value, label = baseline, "baseline"
+    try:
+        value = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"baseline value must be a number, got {value!r}") from err
+    return value, str(label)
+
+
+# ---------------------------------------------------------------------------------------------------------- charts
+def plot_series(series, xlabel: str, ylabel: str, title: str | None = None, logy: bool = False, baseline=None,
+                ax=None, markers: bool = False, x=None) -> Figure:
+    """Plot labelled 1-D series (loss curves, accuracies, norms) as lines on one axes.
+
+    Parameters
+    ----------
+    series : dict[str, array_like]
+        Label -> 1-D values. Without ``x`` each series is drawn against ``0, 1, ..., n-1`` and the series may
+        have different lengths.
+    xlabel, ylabel : str
+        Axis labels.
+    title : str, optional
+        Axes title.
+    logy : bool, default False
+        Logarithmic y axis (all finite values must then be positive).
+    baseline : float or (float, str), optional
+        A horizontal dashed reference line, e.g. ``(0.5, "chance")``.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this axes (its figure is returned) instead of a new figure.
+    markers : bool, default False
+        Mark every point (for short series).
+    x : array_like, optional
+        Shared 1-D x values; every series must then have ``len(x)`` values.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        Empty ``series``, a series that is not 1-D or is empty, a length different from ``len(x)``, or
+        non-positive values with ``logy=True``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_series({"Elman": [1.0, 0.6, 0.4], "Jordan": [1.0, 0.7, 0.5]}, "epoch", "loss",
+    ...                   baseline=(0.69, "chance"))
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['Elman', 'Jordan', 'chance']
+    >>> plt.close(fig)
+    """
+    data = _as_series(series)
+    ref = _baseline(baseline)
+    if x is not None:
+        x = _as_1d(x, "x")
+        for label, values in data.items():
+            if values.shape != x.shape:
+                raise ValueError(f"series[{label!r}] has {values.size} values but x has {x.size}: lengths must match")
+    if logy:
+        for label, values in data.items():
+            finite = values[np.isfinite(values)]
+            if np.any(finite <= 0):
+                raise ValueError(f"series[{label!r}] has values <= 0, which a log y axis (logy=True) cannot show")
+        if ref is not None and ref[0] <= 0:
+            raise ValueError(f"baseline {ref[0]} must be positive with logy=True")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+    else:
+        fig = ax.figure
+    for label, values in data.items():
+        xs = x if x is not None else np.arange(values.size)
+        ax.plot(xs, values, marker="o" if markers else None, markersize=4, linewidth=1.8, label=label)
+    if ref is not None:
+        ax.axhline(ref[0], color="0.35", linestyle="--", linewidth=1.2, label=ref[1])
+    if logy:
+        ax.set_yscale("log")
+    _style(ax, title=title, xlabel=xlabel, ylabel=ylabel)
+    return fig
+
+
+def plot_heatmaps(arrays, xticklabels=None, title: str | None = None, cmap: str = "RdBu_r", vmin=None,
+                  vmax=None, xlabel: str = "time step $t$", ylabel: str = "unit") -> Figure:
+    """Plot one heatmap per labelled (T, H) array, stacked in rows with a shared colour scale.
+
+    Made for "the memory of every layer over a sequence": each row is one layer (or direction), time runs left to
+    right, hidden units top to bottom.
+
+    Parameters
+    ----------
+    arrays : dict[str, array_like]
+        Label -> array of shape (T, H). All arrays share T; H may differ.
+    xticklabels : sequence of str, optional
+        One label per time step (e.g. the words of a sentence).
+    title : str, optional
+        Figure title.
+    cmap : str, default "RdBu_r"
+        Colour map (diverging, so 0 is white).
+    vmin, vmax : float, optional
+        Colour limits; by default symmetric, ``±max|value|`` over all arrays.
+    xlabel, ylabel : str
+        Axis labels (x on the bottom row only).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``len(arrays)`` heatmap axes and one colorbar axes.
+
+    Raises
+    ------
+    ValueError
+        Empty ``arrays``, an array that is not 2-D or is empty, different T between arrays, or ``xticklabels`` of
+        the wrong length.
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt
+    >>> h = np.tanh(np.arange(12.0).reshape(4, 3) - 6)
+    >>> fig = plot_heatmaps({"layer 1": h, "layer 2": -h}, xticklabels=["a", "b", "c", "d"])
+    >>> len(fig.axes)  # two heatmaps + the shared colorbar
+    3
+    >>> plt.close(fig)
+    """
+    if not isinstance(arrays, Mapping) or len(arrays) == 0:
+        raise ValueError("arrays must be a non-empty dict mapping a label to a (T, H) array")
+    data = {}
+    for label, values in arrays.items():
+        try:
+            arr = np.asarray(values, dtype=float)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"arrays[{label!r}] must be a numeric (T, H) array") from err
+        if arr.ndim != 2:
+            raise ValueError(f"arrays[{label!r}] must have shape (T, H), got shape {arr.shape}")
+        if arr.size == 0:
+            raise ValueError(f"arrays[{label!r}] must not be empty, got shape {arr.shape}")
+        data[str(label)] = arr
+    steps = {arr.shape[0] for arr in data.values()}
+    if len(steps) != 1:
+        raise ValueError(f"all arrays must have the same number of time steps T, got {sorted(steps)}")
+    (T,) = steps
+    if xticklabels is not None and len(xticklabels) != T:
+        raise ValueError(f"xticklabels must have one label per time step (T={T}), got {len(xticklabels)}")
+    if vmin is None and vmax is None:
+        finite = np.concatenate([arr[np.isfinite(arr)] for arr in data.values()])
+        bound = float(np.max(np.abs(finite))) if finite.size else 1.0
+        bound = bound if bound > 0 else 1.0
+        vmin, vmax = -bound, bound
+    elif vmin is None or vmax is None:
+        bound = abs(float(vmax if vmin is None else vmin))
+        vmin, vmax = (-bound, bound)
+    heights = [max(arr.shape[1], 1) for arr in data.values()]
+    fig, axes = plt.subplots(len(data), 1, sharex=True, squeeze=False, layout="constrained",
+                             figsize=(max(5.0, 0.55 * T + 2.5), 1.0 + sum(0.32 * h + 0.5 for h in heights)),
+                             gridspec_kw={"height_ratios": heights})
+    axes = axes[:, 0]
+    image = None
+    for ax, (label, arr) in zip(axes, data.items()):
+        image = ax.imshow(arr.T, aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+        ax.set_title(label, loc="left", fontsize=_LABEL_SIZE)
+        ax.set_ylabel(ylabel, fontsize=_LABEL_SIZE - 1)
+        ax.set_yticks(range(arr.shape[1]))
+        ax.tick_params(labelsize=9)
+    axes[-1].set_xticks(range(T))
+    axes[-1].set_xticklabels(xticklabels if xticklabels is not None else [str(t) for t in range(T)],
+                             rotation=45 if xticklabels is not None and max(map(len, map(str, xticklabels))) > 3
+                             else 0)
+    axes[-1].set_xlabel(xlabel, fontsize=_LABEL_SIZE)
+    fig.colorbar(image, ax=list(axes), shrink=0.9, label="value")
+    if title:
+        fig.suptitle(title, fontsize=_TITLE_SIZE)
+    return fig
+
+
+def _trace_series(trace, batch: int, unit: int) -> dict[str, np.ndarray]:
+    """Turn an LSTM trace (object with (T, B, H) fields) or a dict of 1-D series into label -> 1-D array."""
+    if isinstance(trace, Mapping):
+        return _as_series(trace, "trace")
+    missing = [f for f in (*_GATE_FIELDS, "c", "a") if not hasattr(trace, f)]
+    if missing:
+        raise ValueError(
+            f"trace must be a dict of 1-D series or an object with fields input_gate, forget_gate, output_gate, "
+            f"c, a (each (T, B, H)); missing {missing}")
+    out = {}
+    for field in (*_GATE_FIELDS, "c", "a"):
+        arr = np.asarray(getattr(trace, field), dtype=float)
+        if arr.ndim != 3:
+            raise ValueError(f"trace.{field} must have shape (T, B, H), got shape {arr.shape}")
+        if not (0 <= batch < arr.shape[1] and 0 <= unit < arr.shape[2]):
+            raise ValueError(f"batch={batch}, unit={unit} out of range for trace.{field} of shape {arr.shape}")
+        out[field] = arr[:, batch, unit]
+    return out
+
+
+def plot_lstm_trace(trace, x_labels=None, batch: int = 0, unit: int = 0, title: str | None = None) -> Figure:
+    """Plot an LSTM memory cell over time: the gate openings above, the memory and the output below.
+
+    Parameters
+    ----------
+    trace : LSTMTrace-like or dict[str, array_like]
+        Either an object with (T, B, H) fields ``input_gate, forget_gate, output_gate, c, a`` (such as
+        ``LSTM.trace()``), of which ``[:, batch, unit]`` is drawn, or a dict of 1-D series of equal length. In a
+        dict, keys containing "gate" go to the gate axes, the others (memory, output, ...) to the lower axes.
+    x_labels : sequence of str, optional
+        One tick label per step (e.g. the input vectors); default ``1..T``.
+    batch, unit : int, default 0
+        Which sequence of the batch and which hidden unit to show (for a trace object).
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Axes sharing x: the gate openings in [0, 1] as a strip, one row per gate (top), the other series as
+        lines (bottom); then the colorbar of the gate strip.
+
+    Raises
+    ------
+    ValueError
+        Empty dict, series of different lengths, a trace field that is not (T, B, H), ``batch``/``unit`` out of
+        range, or ``x_labels`` of the wrong length.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_lstm_trace({"input_gate": [1, 0, 1], "forget_gate": [1, 1, 0], "output_gate": [0, 1, 1],
+    ...                        "c": [3, 3, 0], "a": [0, 3, 0]}, x_labels=["x1", "x2", "x3"])
+    >>> gate_ax, memory_ax = fig.axes[:2]
+    >>> gate_ax.images[0].get_array().shape, len(memory_ax.get_lines())
+    ((3, 3), 2)
+    >>> plt.close(fig)
+    """
+    data = _trace_series(trace, batch, unit)
+    lengths = {values.size for values in data.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"all trace series must have the same length, got lengths "
+                         f"{ {label: v.size for label, v in data.items()} }")
+    (T,) = lengths
+    if x_labels is not None and len(x_labels) != T:
+        raise ValueError(f"x_labels must have one label per step (T={T}), got {len(x_labels)}")
+    gates = {k: v for k, v in data.items() if "gate" in k.lower()}
+    others = {k: v for k, v in data.items() if "gate" not in k.lower()}
+    steps = np.arange(1, T + 1)
+    fig, (ax_gate, ax_mem) = plt.subplots(2, 1, sharex=True, figsize=(max(6.5, 0.55 * T + 3.5), 5.6),
+                                          layout="constrained", height_ratios=[max(len(gates), 1), 4])
+    # gate openings as a strip: one row per gate, one column per step, darker = more open
+    if gates:
+        strip = np.vstack(list(gates.values()))  # (gates, T)
+        image = ax_gate.imshow(strip, aspect="auto", cmap="Greens", vmin=0.0, vmax=1.0, interpolation="nearest",
+                               extent=(0.5, T + 0.5, len(gates) - 0.5, -0.5))
+        if T <= 16:  # write the openings when they fit
+            for row, values in enumerate(gates.values()):
+                for t, v in zip(steps, values):
+                    ax_gate.text(t, row, f"{v:.2f}".rstrip("0").rstrip(".") if np.isfinite(v) else "nan",
+                                 ha="center", va="center", fontsize=9, color="white" if v > 0.6 else "black")
+        ax_gate.set_yticks(range(len(gates)))
+        ax_gate.set_yticklabels([_TRACE_LABELS.get(k, k) for k in gates])
+        fig.colorbar(image, ax=ax_gate, label="opening", ticks=[0, 0.5, 1], fraction=0.04, pad=0.02)
+    ax_gate.set_title("gate openings (0 = closed, 1 = open)", fontsize=_LABEL_SIZE + 0.5)
+    ax_gate.tick_params(labelbottom=False, length=0)
+    for key, values in others.items():
+        ax_mem.plot(steps, values, marker="o", markersize=4, linewidth=1.8, label=_TRACE_LABELS.get(key, key))
+    _style(ax_mem, title="memory and output", xlabel="time step", ylabel="value")
+    if ax_mem.get_lines():
+        ax_mem.legend(fontsize=9.5, frameon=False, loc="best")
+    ax_mem.set_xticks(steps)
+    ax_mem.set_xticklabels(list(x_labels) if x_labels is not None else [str(s) for s in steps])
+    if title:
+        fig.suptitle(title, fontsize=_TITLE_SIZE)
+    return fig
+
+
+def plot_error_by_position(errors, period: int = 3, title: str | None = None, highlight_phase: int | None = None,
+                           ylabel: str = "error") -> Figure:
+    """Plot the error at each position of a sequence, and its mean per phase ``t mod period``.
+
+    Made for Elman's temporal XOR: every third bit is the XOR of the two before it, so only those positions can
+    be predicted and the error curve dips with period 3.
+
+    Parameters
+    ----------
+    errors : array_like or dict[str, array_like]
+        Error per position ``t = 0, 1, ..., n-1`` (1-D, at least ``period`` values), or several labelled such
+        curves of equal length (e.g. one per model).
+    period : int, default 3
+        Length of the repeating pattern.
+    title : str, optional
+        Figure title.
+    highlight_phase : int, optional
+        Shade the positions with ``t % period == highlight_phase`` (e.g. the predictable bits).
+    ylabel : str, default "error"
+        Label of the error axes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes: error against position (left), mean error per phase as bars (right).
+
+    Raises
+    ------
+    ValueError
+        ``period`` < 1, empty input, series that are not 1-D, shorter than ``period`` or of different lengths,
+        ``highlight_phase`` not in ``0..period-1``.
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt
+    >>> err = np.tile([0.25, 0.25, 0.02], 4)
+    >>> fig = plot_error_by_position(err, period=3, highlight_phase=2)
+    >>> [round(float(bar.get_height()), 2) for bar in fig.axes[1].patches]
+    [0.25, 0.25, 0.02]
+    >>> plt.close(fig)
+    """
+    if isinstance(period, bool) or not isinstance(period, (int, np.integer)) or period < 1:
+        raise ValueError(f"period must be a positive integer, got {period!r}")
+    data = _as_series(errors, "errors") if isinstance(errors, Mapping) else {"error": _as_1d(errors, "errors")}
+    lengths = {v.size for v in data.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"all error curves must have the same length, got {sorted(lengths)}")
+    (n,) = lengths
+    if n < period:
+        raise ValueError(f"errors must have at least period={period} positions, got {n}")
+    if highlight_phase is not None and not (0 <= highlight_phase < period):
+        raise ValueError(f"highlight_phase must be in 0..{period - 1}, got {highlight_phase}")
+    positions = np.arange(n)
+    fig, (ax, ax_bar) = plt.subplots(1, 2, figsize=(9.5, 3.8), layout="constrained", width_ratios=[2.4, 1])
+    if highlight_phase is not None:
+        for t in positions[positions % period == highlight_phase]:
+            ax.axvspan(t - 0.5, t + 0.5, color="#fde3b8", alpha=0.7, linewidth=0, zorder=0)
+    width = 0.8 / len(data)
+    for i, (label, values) in enumerate(data.items()):
+        ax.plot(positions, values, marker="o", markersize=3.5, linewidth=1.6, label=label)
+        phase_means = [_mean_ignoring_nan(values[p::period]) for p in range(period)]
+        ax_bar.bar(np.arange(period) + (i - (len(data) - 1) / 2) * width, phase_means, width=width, label=label)
+    _style(ax, title="error at each position", xlabel="position $t$ in the sequence", ylabel=ylabel,
+           legend=False)
+    _style(ax_bar, title=f"mean by phase ($t$ mod {period})", xlabel="phase $t$ mod " + str(period),
+           ylabel=f"mean {ylabel}", legend=len(data) > 1)
+    ax_bar.set_xticks(range(period))
+    if len(data) > 1:  # legend above the bars, in head room
+        ax_bar.set_ylim(top=ax_bar.get_ylim()[1] * 1.3)
+        ax_bar.legend(fontsize=9.5, frameon=False, loc="upper center", ncol=min(len(data), 2))
+    if highlight_phase is not None:
+        ax_bar.get_xticklabels()[highlight_phase].set_fontweight("bold")
+    if title:
+        fig.suptitle(title, fontsize=_TITLE_SIZE)
+    return fig
+
+
+def plot_gradient_norms(k, norms, logy: bool = True, title: str | None = None,
+                        ylabel: str = "gradient norm") -> Figure:
+    """Plot how the gradient norm changes with the distance ``k`` (steps back in time).
+
+    A thin wrapper of :func:`plot_series` for the vanishing/exploding-gradient plots.
+
+    Parameters
+    ----------
+    k : array_like
+        1-D distances (steps back in time), shared by all curves.
+    norms : dict[str, array_like]
+        Label -> 1-D norms with ``len(k)`` values each.
+    logy : bool, default True
+        Logarithmic y axis (vanishing gradients decay geometrically, a straight line on a log axis).
+    title, ylabel : str
+        Title and y label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt
+    >>> k = np.arange(1, 6)
+    >>> fig = plot_gradient_norms(k, {"Elman": 0.5 ** k, "LSTM": 0.95 ** k})
+    >>> fig.axes[0].get_yscale()
+    'log'
+    >>> plt.close(fig)
+    """
+    return plot_series(norms, xlabel="$k$ (steps back in time)", ylabel=ylabel, title=title, logy=logy,
+                       markers=True, x=k)
+
+
+def plot_bar_table(values, ylabel: str, title: str | None = None, baseline=None, fmt: str = "{:.3f}") -> Figure:
+    """Bar chart with the value written on each bar: a small results table drawn as bars.
+
+    Parameters
+    ----------
+    values : dict[str, float] or dict[str, dict[str, float]]
+        Label -> number (one bar each), or group -> {label -> number} for grouped bars (e.g. model ->
+        {metric -> value}); every group must have the same labels.
+    ylabel : str
+        Label of the value axis.
+    title : str, optional
+        Axes title.
+    baseline : float or (float, str), optional
+        A horizontal dashed reference line.
+    fmt : str, default "{:.3f}"
+        Format of the numbers written on the bars.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        Empty input, non-numeric values, or groups with different labels.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_bar_table({"forward": {"needs left": 0.98, "needs right": 0.51},
+    ...                       "bidirectional": {"needs left": 0.99, "needs right": 0.97}}, "accuracy")
+    >>> len(fig.axes[0].patches), [t.get_text() for t in fig.axes[0].texts][:2]
+    (4, ['0.980', '0.510'])
+    >>> plt.close(fig)
+    """
+    if not isinstance(values, Mapping) or len(values) == 0:
+        raise ValueError("values must be a non-empty dict: label -> number, or group -> {label -> number}")
+    grouped = all(isinstance(v, Mapping) for v in values.values())
+    if not grouped and any(isinstance(v, Mapping) for v in values.values()):
+        raise ValueError("values must be either all numbers or all dicts (grouped bars), not a mix")
+    table = {str(g): dict(v) for g, v in values.items()} if grouped else {"": dict(values)}
+    labels = list(next(iter(table.values())).keys())
+    if not labels:
+        raise ValueError("values must contain at least one number")
+    for group, row in table.items():
+        if list(row.keys()) != labels:
+            raise ValueError(f"every group must have the labels {labels}, group {group!r} has {list(row.keys())}")
+        for label, v in row.items():
+            try:
+                row[label] = float(v)
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"value of {group!r}/{label!r} must be a number, got {v!r}") from err
+    ref = _baseline(baseline)
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.1 * len(labels) * len(table) + 2.0), 3.8), layout="constrained")
+    width = 0.8 / len(table)
+    xs = np.arange(len(labels))
+    for i, (group, row) in enumerate(table.items()):
+        heights = [row[label] for label in labels]
+        bars = ax.bar(xs + (i - (len(table) - 1) / 2) * width, heights, width=width, label=group or None)
+        for bar, h in zip(bars, heights):
+            ax.text(bar.get_x() + bar.get_width() / 2, h, fmt.format(h), ha="center",
+                    va="bottom" if h >= 0 else "top", fontsize=9)
+    if ref is not None:
+        ax.axhline(ref[0], color="0.35", linestyle="--", linewidth=1.2, label=ref[1])
+    ax.set_xticks(xs)
+    ax.set_xticklabels(labels)
+    ax.margins(y=0.12)
+    _style(ax, title=title, ylabel=ylabel, legend=grouped or ref is not None, outside=True)
+    ax.grid(False, axis="x")
+    return fig

@@ -1,0 +1,265 @@
+"""The chapters' data charts: check the drawn artists, labels and the input checks, not pixels."""
+from typing import NamedTuple
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from companion.plots import (  # noqa: E402
+    plot_bar_table,
+    plot_error_by_position,
+    plot_gradient_norms,
+    plot_heatmaps,
+    plot_lstm_trace,
+    plot_series,
+)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def visible_lines(ax):
+    return [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+
+
+# --------------------------------------------------------------------------------------------------- plot_series
+def test_plot_series_one_line_per_series_with_labels_and_axis_text():
+    fig = plot_series({"Elman": [3.0, 2.0, 1.0], "Jordan": [3.0, 2.5, 2.0, 1.5]}, "epoch", "loss", title="Loss")
+    (ax,) = fig.axes
+    assert [line.get_label() for line in visible_lines(ax)] == ["Elman", "Jordan"]
+    assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "loss" and ax.get_title() == "Loss"
+    np.testing.assert_array_equal(visible_lines(ax)[1].get_xdata(), [0, 1, 2, 3])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Elman", "Jordan"]
+
+
+def test_plot_series_baseline_logy_markers_and_shared_x():
+    fig = plot_series({"a": [1.0, 0.1, 0.01]}, "k", "norm", logy=True, baseline=(0.5, "chance"), markers=True,
+                      x=[1, 2, 3])
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    line, base = visible_lines(ax)
+    assert line.get_marker() == "o"
+    np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3])
+    assert base.get_label() == "chance"
+    np.testing.assert_array_equal(base.get_ydata(), [0.5, 0.5])
+    assert base.get_linestyle() == "--"
+
+
+def test_plot_series_plain_number_baseline_is_labelled_baseline():
+    ax = plot_series({"a": [1, 2]}, "x", "y", baseline=1.5).axes[0]
+    assert visible_lines(ax)[-1].get_label() == "baseline"
+
+
+def test_plot_series_draws_into_a_given_axes():
+    fig, axes = plt.subplots(1, 2)
+    out = plot_series({"a": [1, 2, 3]}, "x", "y", ax=axes[1])
+    assert out is fig
+    assert len(visible_lines(axes[1])) == 1 and len(axes[0].get_lines()) == 0
+
+
+@pytest.mark.parametrize("series, kwargs, match", [
+    ({}, {}, "must not be empty"),
+    ([1, 2, 3], {}, "dict"),
+    ({"a": [[1, 2], [3, 4]]}, {}, r"1-D.*shape \(2, 2\)"),
+    ({"a": []}, {}, "must not be empty"),
+    ({"a": ["x", "y"]}, {}, "numbers"),
+    ({"a": [1, 2, 3]}, {"x": [1, 2]}, "lengths must match"),
+    ({"a": [1.0, 0.0]}, {"logy": True}, "logy"),
+    ({"a": [1.0, 2.0]}, {"baseline": (1, 2, 3)}, "baseline"),
+])
+def test_plot_series_rejects_bad_input(series, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_series(series, "x", "y", **kwargs)
+
+
+# ------------------------------------------------------------------------------------------------- plot_heatmaps
+def test_plot_heatmaps_one_row_per_entry_shared_symmetric_colour_scale():
+    h1 = np.linspace(-0.5, 0.5, 12).reshape(4, 3)  # (T, H)
+    h2 = np.full((4, 5), 2.0)
+    fig = plot_heatmaps({"layer 1": h1, "layer 2": h2}, xticklabels=["w1", "w2", "w3", "w4"], title="memory")
+    heat_axes = [ax for ax in fig.axes if ax.images]
+    assert len(heat_axes) == 2
+    assert len(fig.axes) == 3  # + one shared colorbar
+    assert [ax.get_title(loc="left") for ax in heat_axes] == ["layer 1", "layer 2"]
+    for ax, arr in zip(heat_axes, [h1, h2]):
+        image = ax.images[0]
+        np.testing.assert_array_equal(image.get_array(), arr.T)  # units down, time across
+        assert image.get_clim() == (-2.0, 2.0)
+    assert [t.get_text() for t in heat_axes[-1].get_xticklabels()] == ["w1", "w2", "w3", "w4"]
+    assert fig._suptitle.get_text() == "memory"
+
+
+def test_plot_heatmaps_explicit_limits():
+    fig = plot_heatmaps({"h": np.ones((3, 2))}, vmin=-0.5, vmax=0.5, cmap="viridis")
+    image = fig.axes[0].images[0]
+    assert image.get_clim() == (-0.5, 0.5)
+    assert image.get_cmap().name == "viridis"
+
+
+@pytest.mark.parametrize("arrays, kwargs, match", [
+    ({}, {}, "non-empty"),
+    ({"h": np.ones(4)}, {}, r"shape \(T, H\)"),
+    ({"h": np.ones((2, 3, 4))}, {}, r"shape \(T, H\)"),
+    ({"h": np.ones((0, 3))}, {}, "empty"),
+    ({"a": np.ones((3, 2)), "b": np.ones((4, 2))}, {}, "same number of time steps"),
+    ({"h": np.ones((3, 2))}, {"xticklabels": ["a", "b"]}, "one label per time step"),
+])
+def test_plot_heatmaps_rejects_bad_input(arrays, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_heatmaps(arrays, **kwargs)
+
+
+# ----------------------------------------------------------------------------------------------- plot_lstm_trace
+class FakeTrace(NamedTuple):
+    """Stands in for companion.lstm.LSTMTrace: (T, B, H) arrays."""
+
+    input_gate: np.ndarray
+    forget_gate: np.ndarray
+    output_gate: np.ndarray
+    c: np.ndarray
+    a: np.ndarray
+
+
+def make_trace(T=5, B=2, H=3):
+    rng = np.random.default_rng(0)
+    gates = [rng.uniform(size=(T, B, H)) for _ in range(3)]
+    return FakeTrace(*gates, rng.normal(size=(T, B, H)), rng.normal(size=(T, B, H)))
+
+
+def test_plot_lstm_trace_from_dict_splits_gates_from_memory():
+    series = {"input_gate": [1, 0, 1], "forget_gate": [1, 1, 0], "output_gate": [0, 1, 1], "c": [3, 3, 0],
+              "a": [0, 3, 0]}
+    fig = plot_lstm_trace(series, x_labels=["x1", "x2", "x3"])
+    gate_ax, mem_ax = fig.axes[:2]
+    np.testing.assert_array_equal(gate_ax.images[0].get_array(), [[1, 0, 1], [1, 1, 0], [0, 1, 1]])
+    assert gate_ax.images[0].get_clim() == (0.0, 1.0)
+    assert [t.get_text() for t in gate_ax.get_yticklabels()] == [
+        "input gate $f(z_i)$", "forget gate $f(z_f)$", "output gate $f(z_o)$"]
+    assert [line.get_label() for line in visible_lines(mem_ax)] == ["memory $c$", "output $a$"]
+    assert [t.get_text() for t in mem_ax.get_xticklabels()] == ["x1", "x2", "x3"]
+    assert gate_ax.get_shared_x_axes().joined(gate_ax, mem_ax)
+    assert len(gate_ax.texts) == 9  # the openings are written in the strip
+
+
+def test_plot_lstm_trace_from_trace_object_takes_batch_and_unit():
+    trace = make_trace()
+    fig = plot_lstm_trace(trace, batch=1, unit=2)
+    gate_ax, mem_ax = fig.axes[:2]
+    np.testing.assert_allclose(gate_ax.images[0].get_array()[1], trace.forget_gate[:, 1, 2])
+    c_line, a_line = visible_lines(mem_ax)
+    np.testing.assert_allclose(c_line.get_ydata(), trace.c[:, 1, 2])
+    np.testing.assert_allclose(a_line.get_ydata(), trace.a[:, 1, 2])
+    default = plot_lstm_trace(trace)
+    np.testing.assert_allclose(visible_lines(default.axes[1])[0].get_ydata(), trace.c[:, 0, 0])
+
+
+@pytest.mark.parametrize("trace, kwargs, match", [
+    ({}, {}, "must not be empty"),
+    ({"input_gate": [1, 0], "c": [1, 2, 3]}, {}, "same length"),
+    ({"c": [1, 2]}, {"x_labels": ["a"]}, "one label per step"),
+    (object(), {}, "missing"),
+    (FakeTrace(*(np.ones((3, 2)) for _ in range(5))), {}, r"\(T, B, H\)"),
+    (make_trace(B=2), {"batch": 2}, "out of range"),
+])
+def test_plot_lstm_trace_rejects_bad_input(trace, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_lstm_trace(trace, **kwargs)
+
+
+def test_plot_lstm_trace_with_companion_lstm_if_available():
+    lstm_module = pytest.importorskip("companion.lstm")
+    model = lstm_module.LSTM(2, 3, seed=0)
+    model.forward(np.random.default_rng(0).normal(size=(4, 1, 2)))
+    fig = plot_lstm_trace(model.trace())
+    assert fig.axes[0].images[0].get_array().shape == (3, 4)
+
+
+# ---------------------------------------------------------------------------------------- plot_error_by_position
+def test_plot_error_by_position_curve_and_phase_means():
+    err = np.tile([0.3, 0.2, 0.05], 4)
+    fig = plot_error_by_position(err, period=3, highlight_phase=2, title="temporal XOR")
+    curve_ax, bar_ax = fig.axes
+    (line,) = visible_lines(curve_ax)
+    np.testing.assert_allclose(line.get_ydata(), err)
+    np.testing.assert_allclose([bar.get_height() for bar in bar_ax.patches], [0.3, 0.2, 0.05])
+    shaded = [p for p in curve_ax.patches]
+    assert len(shaded) == 4  # positions 2, 5, 8, 11
+    assert "mod 3" in bar_ax.get_title()
+
+
+def test_plot_error_by_position_several_models():
+    err = {"Elman": np.tile([0.3, 0.3, 0.0], 3), "Jordan": np.tile([0.3, 0.3, 0.1], 3)}
+    fig = plot_error_by_position(err)
+    curve_ax, bar_ax = fig.axes
+    assert [line.get_label() for line in visible_lines(curve_ax)] == ["Elman", "Jordan"]
+    assert len(bar_ax.patches) == 6
+    assert [t.get_text() for t in bar_ax.get_legend().get_texts()] == ["Elman", "Jordan"]
+
+
+@pytest.mark.parametrize("errors, kwargs, match", [
+    ([0.1, 0.2], {}, "at least period=3"),
+    ([[0.1, 0.2, 0.3]], {}, "1-D"),
+    ({}, {}, "must not be empty"),
+    ({"a": [1, 2, 3], "b": [1, 2, 3, 4]}, {}, "same length"),
+    ([1, 2, 3], {"period": 0}, "period"),
+    ([1, 2, 3], {"highlight_phase": 3}, "highlight_phase"),
+])
+def test_plot_error_by_position_rejects_bad_input(errors, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_error_by_position(errors, **kwargs)
+
+
+# ---------------------------------------------------------------------------------- gradient norms and bar tables
+def test_plot_gradient_norms_log_axis_over_k():
+    k = np.arange(1, 11)
+    fig = plot_gradient_norms(k, {"Elman": 0.5 ** k, "LSTM": 0.99 ** k})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    assert [line.get_label() for line in visible_lines(ax)] == ["Elman", "LSTM"]
+    np.testing.assert_array_equal(visible_lines(ax)[0].get_xdata(), k)
+    assert "$k$" in ax.get_xlabel()
+    with pytest.raises(ValueError, match="lengths must match"):
+        plot_gradient_norms(k, {"Elman": 0.5 ** k[:5]})
+
+
+def test_plot_bar_table_grouped_bars_with_values():
+    fig = plot_bar_table({"forward": {"left": 0.9, "right": 0.5}, "bidirectional": {"left": 0.95, "right": 0.9}},
+                         "accuracy", baseline=(0.5, "chance"), fmt="{:.2f}")
+    ax = fig.axes[0]
+    assert len(ax.patches) == 4
+    assert sorted(t.get_text() for t in ax.texts) == ["0.50", "0.90", "0.90", "0.95"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["left", "right"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["chance", "forward", "bidirectional"]
+
+
+def test_plot_bar_table_flat():
+    ax = plot_bar_table({"Elman": 0.2, "Jordan": 0.1}, "loss").axes[0]
+    assert [bar.get_height() for bar in ax.patches] == [0.2, 0.1]
+    assert ax.get_legend() is None
+
+
+@pytest.mark.parametrize("values, match", [
+    ({}, "non-empty"),
+    ({"a": {"x": 1}, "b": 2}, "not a mix"),
+    ({"a": {"x": 1}, "b": {"y": 2}}, "same labels|must have the labels"),
+    ({"a": "high"}, "number"),
+])
+def test_plot_bar_table_rejects_bad_input(values, match):
+    with pytest.raises(ValueError, match=match):
+        plot_bar_table(values, "y")
+
+
+def test_nan_values_do_not_warn():
+    err = np.array([0.2, np.nan, 0.1, 0.3, np.nan, 0.0])
+    fig = plot_error_by_position(err, period=3)
+    heights = [bar.get_height() for bar in fig.axes[1].patches]
+    assert np.isnan(heights[1]) and heights[0] == pytest.approx(0.25)
+    plot_heatmaps({"h": np.full((2, 2), np.nan)})
+    plot_series({"a": [1.0, np.nan, 0.5]}, "x", "y", logy=True)
