@@ -25,7 +25,7 @@ site: $(VENV)/.site-installed
 	@echo "Site built: open _build/html/index.html, or run 'make serve' and visit http://127.0.0.1:8000/"
 
 test: $(VENV)/.test-installed
-	$(BIN)/python -m pytest -n $(JOBS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 
 serve:
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000
