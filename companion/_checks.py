@@ -1,0 +1,138 @@
+"""Input validation shared by the models (private).
+
+Every check raises :class:`ValueError` naming the argument and, for arrays, the
+expected shape, e.g. ``x must have shape (T, B, D) = (T, B, 3) ...``.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def _shape_str(shape):
+    return "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+def check_positive_int(value, name):
+    """Return ``value`` as int if it is an integer >= 1, else raise ValueError."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+    return int(value)
+
+
+def check_choice(value, name, choices):
+    """Return ``value`` if it is one of ``choices``, else raise ValueError."""
+    if not isinstance(value, str) or value not in choices:
+        opts = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {opts}; got {value!r}")
+    return value
+
+
+def check_dtype(dtype, name="dtype"):
+    """Return a floating numpy dtype (float32 or float64), else raise ValueError."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as err:
+        raise ValueError(f"{name} must be np.float32 or np.float64; got {dtype!r}") from err
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"{name} must be np.float32 or np.float64; got {dt}")
+    return dt
+
+
+def as_float_array(a, name, expected, dtype=None):
+    """Convert ``a`` to a floating ndarray (of ``dtype`` if given), rejecting integer/bool data.
+
+    Parameters
+    ----------
+    a : array_like
+    name : str
+        Argument name for the error message.
+    expected : str
+        Expected shape for the error message, e.g. ``"(T, B, D) = (T, B, 3)"``.
+    dtype : numpy dtype, optional
+        Cast to this dtype (after the kind check).
+    """
+    if hasattr(a, "detach") and hasattr(a, "numpy"):  # a torch tensor; never import torch here
+        a = a.detach().cpu().numpy()
+    arr = np.asarray(a)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating)):
+        raise ValueError(
+            f"{name} must be a floating-point array of shape {expected}; got dtype {arr.dtype} "
+            f"(convert with .astype(np.float64))"
+        )
+    if dtype is not None and arr.dtype != dtype:
+        arr = arr.astype(dtype)
+    return arr
+
+
+def check_finite(arr, name):
+    """Raise ValueError if ``arr`` contains NaN or inf."""
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or inf")
+
+
+def check_array(a, name, shape, labels, dtype=None, finite=True):
+    """Validate an array against an expected shape.
+
+    Parameters
+    ----------
+    a : array_like
+    name : str
+        Argument name for messages.
+    shape : tuple of int or None
+        Expected shape; ``None`` entries are free (e.g. T and B).
+    labels : tuple of str
+        Letters for the axes, e.g. ``("T", "B", "D")``.
+    dtype : numpy dtype, optional
+        Cast to this dtype.
+    finite : bool
+        Reject NaN/inf.
+
+    Returns
+    -------
+    ndarray
+    """
+    expected = _shape_str(labels)
+    if any(s is not None for s in shape):
+        expected += " = " + _shape_str(l if s is None else s for s, l in zip(shape, labels))
+    arr = as_float_array(a, name, expected, dtype)
+    if arr.ndim != len(shape):
+        raise ValueError(f"{name} must be a {len(shape)}-D array of shape {expected}; got shape {arr.shape}")
+    for axis, (want, got, lab) in enumerate(zip(shape, arr.shape, labels)):
+        if want is not None and got != want:
+            raise ValueError(
+                f"{name} must have shape {expected}; got shape {arr.shape} ({lab} = {got} on axis {axis})"
+            )
+    if finite:
+        check_finite(arr, name)
+    return arr
+
+
+def check_sequence(x, input_size, batch_first, dtype, name="x"):
+    """Validate a sequence input and return it time-major as ``(T, B, D)``.
+
+    Raises ValueError for the wrong ndim or feature size, integer/bool data,
+    NaN/inf, and empty sequences (T = 0 or B = 0).
+    """
+    labels = ("B", "T", "D") if batch_first else ("T", "B", "D")
+    arr = check_array(x, name, (None, None, input_size), labels, dtype=dtype, finite=False)
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(
+            f"{name} is empty: expected shape {_shape_str(labels)} with T >= 1 and B >= 1; got shape {arr.shape}"
+        )
+    check_finite(arr, name)
+    if batch_first:
+        arr = arr.swapaxes(0, 1)
+    return arr
+
+
+def check_forward_done(cache, model_name):
+    """Raise ValueError if backward() is called without a fresh forward()."""
+    if cache is None:
+        raise ValueError(f"{model_name}.backward() called before forward(): run forward(x) first")
+    if getattr(cache, "consumed", False):
+        raise ValueError(
+            f"{model_name}.backward() was already called for this forward pass "
+            "(its buffers are reused by backpropagation): run forward(x) again"
+        )

@@ -1,0 +1,407 @@
+"""Shared machinery of the sequence models: parameters, seeding, stacking and bidirectionality.
+
+:class:`StackedRecurrent` implements, once, everything :class:`companion.elman.ElmanRNN`
+and :class:`companion.lstm.LSTM` have in common with ``torch.nn.RNN`` / ``torch.nn.LSTM``:
+
+* parameters named and laid out like PyTorch's (``weight_ih_l0``, ``weight_hh_l0``,
+  ``bias_ih_l0``, ``bias_hh_l0``, ``..._reverse``), initialised U(-1/sqrt(H), 1/sqrt(H));
+* ``num_layers`` stacking: each layer has its own memory, layer k > 0 reads the output of
+  layer k - 1;
+* ``bidirectional``: a second, independent recurrence runs from the last step to the first;
+  the output concatenates ``[forward half, backward half]`` along the feature axis and the
+  final states are ordered ``[l0 fwd, l0 bwd, l1 fwd, l1 bwd, ...]``;
+* ``batch_first``, input validation, ``backward`` through the stack.
+
+A subclass only supplies the recurrence of one layer in one direction over a whole
+sequence (``_direction_forward`` / ``_direction_backward``).
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from companion._checks import (
+    check_array,
+    check_dtype,
+    check_forward_done,
+    check_positive_int,
+    check_sequence,
+    as_float_array,
+)
+
+__all__ = ["StackedRecurrent", "make_rng"]
+
+
+def make_rng(seed):
+    """Return a ``numpy.random.Generator`` for ``seed``.
+
+    Parameters
+    ----------
+    seed : None, int or numpy.random.Generator
+        ``None`` gives fresh entropy, an int a reproducible generator, a Generator is used as is.
+
+    Returns
+    -------
+    numpy.random.Generator
+
+    Examples
+    --------
+    >>> float(make_rng(0).uniform()) == float(make_rng(0).uniform())
+    True
+    """
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        return np.random.default_rng(seed)
+    if isinstance(seed, np.random.Generator):
+        return seed
+    raise ValueError(f"seed must be None, an int or a numpy.random.Generator; got {seed!r}")
+
+
+def _to_numpy(value):
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # torch tensor (torch is never imported here)
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+class _ParamsMixin:
+    """``params``/``grads`` dictionaries and state-dict helpers (PyTorch-style names)."""
+
+    def state_dict(self):
+        """Copies of the parameters.
+
+        Returns
+        -------
+        dict of str -> ndarray
+        """
+        return {k: v.copy() for k, v in self.params.items()}
+
+    def load_state_dict(self, state_dict):
+        """Copy parameters in place from a mapping of name -> array (or torch tensor).
+
+        The arrays of ``params`` keep their identity (optimisers holding them stay valid);
+        values are cast to the model's dtype.
+
+        Parameters
+        ----------
+        state_dict : mapping of str -> array_like
+            Must hold exactly the keys of ``params`` with the same shapes.
+
+        Raises
+        ------
+        ValueError
+            On missing or unexpected keys, or a shape mismatch.
+        """
+        missing = sorted(set(self.params) - set(state_dict))
+        unexpected = sorted(set(state_dict) - set(self.params))
+        if missing or unexpected:
+            raise ValueError(f"state_dict keys do not match: missing {missing}, unexpected {unexpected}")
+        for name, target in self.params.items():
+            value = _to_numpy(state_dict[name])
+            if value.shape != target.shape:
+                raise ValueError(f"state_dict[{name!r}] must have shape {target.shape}; got {value.shape}")
+            np.copyto(target, value, casting="unsafe")
+
+    # PyTorch interop: the names and layouts are PyTorch's already.
+    def load_torch_state_dict(self, state_dict):
+        """Load a PyTorch ``state_dict`` (tensors or numpy arrays), same names and layouts.
+
+        Parameters
+        ----------
+        state_dict : mapping of str -> array_like or torch.Tensor
+
+        Raises
+        ------
+        ValueError
+            On missing or unexpected keys, or a shape mismatch.
+        """
+        self.load_state_dict(state_dict)
+
+    def torch_state_dict(self):
+        """The parameters as a dict of numpy arrays with PyTorch's names and layouts.
+
+        ``torch_model.load_state_dict({k: torch.from_numpy(v) for k, v in d.items()})``
+        loads them into the matching ``torch.nn`` module.
+
+        Returns
+        -------
+        dict of str -> ndarray
+        """
+        return self.state_dict()
+
+    def torch_grads(self):
+        """Copies of the gradients of the last backward, keyed like ``torch_state_dict()``.
+
+        Returns
+        -------
+        dict of str -> ndarray
+            Compare with ``{n: p.grad for n, p in torch_model.named_parameters()}``.
+        """
+        return {k: v.copy() for k, v in self.grads.items()}
+
+
+@dataclass
+class _ForwardRecord:
+    """What a forward pass leaves for backward (one entry per layer and direction)."""
+
+    caches: list
+    T: int
+    B: int
+    out_shape: tuple
+    consumed: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+class StackedRecurrent(_ParamsMixin):
+    """Base class of the stacked, optionally bidirectional sequence models.
+
+    Parameters
+    ----------
+    input_size : int
+        D, features per step of the input.
+    hidden_size : int
+        H, units per layer and direction.
+    num_layers : int, default 1
+        Stacked layers; layer k > 0 reads layer k - 1's output.
+    bidirectional : bool, default False
+        Add a backward-in-time recurrence to every layer.
+    batch_first : bool, default False
+        Inputs/outputs are (B, T, .) instead of (T, B, .).
+    dtype : np.float64 or np.float32
+        Dtype of the parameters; all computation follows it.
+    seed : None, int or numpy.random.Generator
+        Seeds the U(-1/sqrt(H), 1/sqrt(H)) initialisation.
+
+    Attributes
+    ----------
+    params : dict of str -> ndarray
+        PyTorch names and layouts; optimisers update these arrays in place.
+    grads : dict of str -> ndarray
+        Same keys; overwritten (in place) by each :meth:`backward`.
+    state_grad : ndarray or tuple of ndarray or None
+        Gradient with respect to the initial state of the last backward (same structure as the state).
+    """
+
+    _gates = 1  # blocks of H rows in the weight matrices (4 for the LSTM)
+    _state_parts = 1  # 1: h; 2: (h, c)
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False, batch_first=False,
+                 dtype=np.float64, seed=None):
+        self.input_size = check_positive_int(input_size, "input_size")
+        self.hidden_size = check_positive_int(hidden_size, "hidden_size")
+        self.num_layers = check_positive_int(num_layers, "num_layers")
+        if not isinstance(bidirectional, (bool, np.bool_)):
+            raise ValueError(f"bidirectional must be True or False; got {bidirectional!r}")
+        if not isinstance(batch_first, (bool, np.bool_)):
+            raise ValueError(f"batch_first must be True or False; got {batch_first!r}")
+        self.bidirectional = bool(bidirectional)
+        self.batch_first = bool(batch_first)
+        self.dtype = check_dtype(dtype)
+        rng = make_rng(seed)
+        H, G = self.hidden_size, self._gates
+        k = 1.0 / np.sqrt(H)
+        self.params = {}
+        for layer in range(self.num_layers):
+            layer_in = self.input_size if layer == 0 else H * self.num_directions
+            for d in range(self.num_directions):
+                w_ih, w_hh, b_ih, b_hh = self._param_names(layer, d)
+                # Same order and shapes as PyTorch's initialisation loop.
+                self.params[w_ih] = rng.uniform(-k, k, (G * H, layer_in)).astype(self.dtype)
+                self.params[w_hh] = rng.uniform(-k, k, (G * H, H)).astype(self.dtype)
+                self.params[b_ih] = rng.uniform(-k, k, (G * H,)).astype(self.dtype)
+                self.params[b_hh] = rng.uniform(-k, k, (G * H,)).astype(self.dtype)
+        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+        self.state_grad = None
+        self._record = None
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def num_directions(self):
+        """int: 2 if bidirectional else 1."""
+        return 2 if self.bidirectional else 1
+
+    @staticmethod
+    def _param_names(layer, direction):
+        suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
+        return (f"weight_ih{suffix}", f"weight_hh{suffix}", f"bias_ih{suffix}", f"bias_hh{suffix}")
+
+    def _state_shape(self, B):
+        return (self.num_layers * self.num_directions, B, self.hidden_size)
+
+    def _state_names(self):
+        return ("state",) if self._state_parts == 1 else ("state[0] (h_0)", "state[1] (c_0)")
+
+    def _split_state(self, state, B, what="state"):
+        """Validate a state (array, or (h, c) tuple) -> list of arrays or None entries."""
+        shape = self._state_shape(B)
+        labels = ("num_layers*num_directions", "B", "H")
+        if state is None:
+            return [None] * self._state_parts
+        if self._state_parts == 1:
+            parts = [state]
+            names = [what]
+        else:
+            if not isinstance(state, (tuple, list)) or len(state) != 2:
+                raise ValueError(f"{what} must be a tuple (h, c) of two arrays of shape {shape}")
+            parts = list(state)
+            names = [f"{what}[0] (h)", f"{what}[1] (c)"]
+        return [None if p is None else check_array(p, n, shape, labels, dtype=self.dtype)
+                for p, n in zip(parts, names)]
+
+    def _check_index(self, layer, direction):
+        if not isinstance(layer, numbers.Integral) or not 0 <= layer < self.num_layers:
+            raise ValueError(f"layer must be an int in [0, {self.num_layers - 1}]; got {layer!r}")
+        if not isinstance(direction, numbers.Integral) or not 0 <= direction < self.num_directions:
+            raise ValueError(f"direction must be an int in [0, {self.num_directions - 1}]; got {direction!r}")
+        if self._record is None:
+            raise ValueError("run forward(x) first: there are no stored states yet")
+        return self._record.caches[layer * self.num_directions + direction]
+
+    # ------------------------------------------------------------ forward/backward
+    def forward(self, x, state=None):
+        """Run the whole sequence through every layer and direction.
+
+        Parameters
+        ----------
+        x : ndarray, (T, B, D), or (B, T, D) if ``batch_first``
+            Input sequence (floating point).
+        state : optional
+            Initial state, shape (num_layers*num_directions, B, H) (Elman) or a tuple
+            ``(h_0, c_0)`` of such arrays (LSTM); zeros if None.
+
+        Returns
+        -------
+        out : ndarray, (T, B, num_directions*H) or (B, T, num_directions*H)
+            Output of the last layer at every step (read-only view).
+        state_n : ndarray or tuple
+            Final state(s), shape (num_layers*num_directions, B, H), ordered
+            [l0 fwd, l0 bwd, l1 fwd, ...].
+        """
+        X = check_sequence(x, self.input_size, self.batch_first, self.dtype)  # (T, B, D)
+        T, B, _ = X.shape
+        init = self._split_state(state, B)
+        S, H, nd = self.num_layers * self.num_directions, self.hidden_size, self.num_directions
+        finals = [np.empty((S, B, H), dtype=self.dtype) for _ in range(self._state_parts)]
+        caches = []
+        layer_in = X
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(nd):
+                k = layer * nd + d
+                w_ih, w_hh, b_ih, b_hh = (self.params[n] for n in self._param_names(layer, d))
+                s0 = tuple(np.zeros((B, H), self.dtype) if p is None else p[k] for p in init)
+                out_d, final, cache = self._direction_forward(layer_in, w_ih, w_hh, b_ih + b_hh, s0, d == 1)
+                for target, value in zip(finals, final):
+                    target[k] = value
+                outs.append(out_d)  # (T, B, H)
+                caches.append(cache)
+            layer_in = outs[0] if nd == 1 else np.concatenate(outs, axis=2)  # (T, B, nd*H)
+        out = layer_in.view()
+        out.flags.writeable = False  # it is also the memory BPTT reads: protect it
+        if self.batch_first:
+            out = out.swapaxes(0, 1)
+        self._record = _ForwardRecord(caches, T, B, out.shape)
+        state_n = finals[0] if self._state_parts == 1 else tuple(finals)
+        return out, state_n
+
+    def backward(self, dout, dstate=None):
+        """Backpropagation through time through every layer and direction.
+
+        Parameters
+        ----------
+        dout : ndarray, same shape as ``out`` of the last forward
+            Gradient of the loss with respect to the outputs.
+        dstate : optional
+            Gradient with respect to the final state(s) returned by forward (same structure
+            and shapes); None means zero.
+
+        Returns
+        -------
+        dx : ndarray, same shape as the forward input ``x``
+            Gradient with respect to the input. The parameter gradients go to ``grads``,
+            the gradient with respect to the initial state to ``state_grad``.
+
+        Raises
+        ------
+        ValueError
+            If no forward pass precedes it, or ``dout``/``dstate`` have the wrong shape.
+        """
+        rec = self._record
+        check_forward_done(rec, type(self).__name__)
+        labels = ("B", "T", "num_directions*H") if self.batch_first else ("T", "B", "num_directions*H")
+        dO = check_array(dout, "dout", rec.out_shape, labels, dtype=self.dtype)
+        if self.batch_first:
+            dO = dO.swapaxes(0, 1)  # (T, B, nd*H)
+        dfin = self._split_state(dstate, rec.B, what="dstate")
+        S, H, nd = self.num_layers * self.num_directions, self.hidden_size, self.num_directions
+        dinit = [np.empty((S, rec.B, H), dtype=self.dtype) for _ in range(self._state_parts)]
+        rec.consumed = True
+        dlayer = dO
+        for layer in reversed(range(self.num_layers)):
+            dX = None
+            for d in range(nd):
+                k = layer * nd + d
+                dout_d = dlayer if nd == 1 else dlayer[:, :, d * H:(d + 1) * H]  # (T, B, H)
+                dfinal = tuple(None if p is None else p[k] for p in dfin)
+                dX_d, ds0, (dW, dU, db) = self._direction_backward(rec.caches[k], dout_d, dfinal)
+                w_ih, w_hh, b_ih, b_hh = self._param_names(layer, d)
+                np.copyto(self.grads[w_ih], dW)
+                np.copyto(self.grads[w_hh], dU)
+                np.copyto(self.grads[b_ih], db)
+                np.copyto(self.grads[b_hh], db)
+                for target, value in zip(dinit, ds0):
+                    target[k] = value
+                if dX is None:
+                    dX = dX_d
+                else:
+                    dX += dX_d
+            dlayer = dX  # (T, B, layer input size)
+        self.state_grad = dinit[0] if self._state_parts == 1 else tuple(dinit)
+        return dlayer.swapaxes(0, 1) if self.batch_first else dlayer
+
+    __call__ = forward
+
+    def __repr__(self):
+        args = [f"{self.input_size}", f"{self.hidden_size}"]
+        if self.num_layers != 1:
+            args.append(f"num_layers={self.num_layers}")
+        if self.bidirectional:
+            args.append("bidirectional=True")
+        if self.batch_first:
+            args.append("batch_first=True")
+        args.extend(self._repr_extra())
+        if self.dtype != np.float64:
+            args.append(f"dtype={self.dtype.name}")
+        return f"{type(self).__name__}({', '.join(args)})"
+
+    def _repr_extra(self):
+        return []
+
+    # ------------------------------------------------------- subclass interface
+    def _direction_forward(self, X, W, U, bias, state0, reverse):  # pragma: no cover - abstract
+        """Run one layer in one direction: X (T, B, In) -> (out (T, B, H), final state tuple, cache)."""
+        raise NotImplementedError
+
+    def _direction_backward(self, cache, dout, dfinal):  # pragma: no cover - abstract
+        """Backward of one layer/direction -> (dX (T, B, In), dstate0 tuple, (dW, dU, db))."""
+        raise NotImplementedError
+
+
+def time_indices(T, reverse):
+    """Views into a (T+1, ...) history buffer for a recurrence run forwards or backwards.
+
+    The buffer holds the initial state and the T states. Run forwards, step t reads
+    slot t and writes slot t+1; run backwards, step t reads slot t+1 and writes slot t.
+    Both the T outputs and the T "previous" states are therefore contiguous slices.
+
+    Returns
+    -------
+    steps : range
+        Processing order of the steps.
+    init_slot : int
+    out_slice, prev_slice : slice
+        Slices of the buffer holding, in time order, the states after and before each step.
+    """
+    if reverse:
+        return range(T - 1, -1, -1), T, slice(0, T), slice(1, T + 1)
+    return range(T), 0, slice(1, T + 1), slice(0, T)
