@@ -1,0 +1,257 @@
+"""Optimisers that update a model's parameter arrays in place, and gradient-norm clipping.
+
+An optimiser is built on a model's ``params`` mapping (name -> ndarray) and, at every step,
+is given the ``grads`` mapping with the same names. The update writes into the parameter
+arrays themselves (``p -= ...``), so the model sees it without any copying back. The
+update rules and their defaults are PyTorch's (``torch.optim.SGD`` without dampening or
+weight decay, ``torch.optim.Adam``), which the tests check step by step.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["SGD", "Adam", "clip_grad_norm", "grad_norm"]
+
+
+def _check_lr(lr, name="lr"):
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, np.integer)) or not (
+        math.isfinite(lr) and lr > 0
+    ):
+        raise ValueError(f"{name} must be a finite number > 0; got {lr!r}")
+    return float(lr)
+
+
+def _check_params(params):
+    if not hasattr(params, "keys") or not hasattr(params, "__getitem__"):
+        raise ValueError(f"params must be a mapping name -> ndarray (e.g. model.params); got {type(params).__name__}")
+    if len(params) == 0:
+        raise ValueError("params is empty: nothing to optimise")
+    for name in params.keys():
+        p = params[name]
+        if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
+            raise ValueError(f"params[{name!r}] must be a floating-point ndarray (updated in place); got {type(p).__name__}")
+    return params
+
+
+def _check_grads(params, grads):
+    """Return the grads as arrays, checking keys, shapes and finiteness against params."""
+    if not hasattr(grads, "keys"):
+        raise ValueError(f"grads must be a mapping name -> ndarray (e.g. model.grads); got {type(grads).__name__}")
+    missing = [k for k in params.keys() if k not in grads]
+    extra = [k for k in grads.keys() if k not in params]
+    if missing or extra:
+        raise ValueError(
+            f"grads must have the same keys as params; missing {missing}, unexpected {extra}"
+        )
+    out = {}
+    for name in params.keys():
+        g = np.asarray(grads[name])
+        if g.shape != params[name].shape:
+            raise ValueError(f"grads[{name!r}] must have shape {params[name].shape} (the parameter's); got {g.shape}")
+        if not np.isfinite(g).all():
+            raise ValueError(
+                f"grads[{name!r}] contains NaN or inf: the loss diverged (lower the learning rate or clip gradients)"
+            )
+        out[name] = g
+    return out
+
+
+class SGD:
+    r"""Stochastic gradient descent with optional (heavy-ball) momentum.
+
+    .. math:: v \leftarrow \mu v + g, \qquad \theta \leftarrow \theta - \eta v
+
+    (``v`` starts at 0, so the first step is plain ``θ ← θ − η g``). This is PyTorch's
+    ``torch.optim.SGD(params, lr, momentum)`` with no dampening, no Nesterov, no weight decay.
+
+    Parameters
+    ----------
+    params : mapping of str to ndarray
+        The model's parameters (``model.params``); updated in place.
+    lr : float
+        Learning rate ``η`` > 0. Can be changed between steps (``opt.lr = ...``).
+    momentum : float, default 0.0
+        Momentum factor ``μ`` in [0, 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion.optim import SGD
+    >>> params = {"w": np.array([1.0, -2.0])}
+    >>> opt = SGD(params, lr=0.1, momentum=0.9)
+    >>> opt.step({"w": np.array([1.0, 1.0])}); params["w"]     # w - 0.1 * g
+    array([ 0.9, -2.1])
+    >>> opt.step({"w": np.array([1.0, 1.0])}); params["w"]     # v = 0.9 * 1 + 1 = 1.9
+    array([ 0.71, -2.29])
+    """
+
+    def __init__(self, params, lr, momentum=0.0):
+        self.params = _check_params(params)
+        self.lr = _check_lr(lr)
+        if not (isinstance(momentum, (int, float, np.floating)) and 0.0 <= momentum < 1.0):
+            raise ValueError(f"momentum must be a number in [0, 1); got {momentum!r}")
+        self.momentum = float(momentum)
+        self.velocity = {name: np.zeros_like(params[name]) for name in params.keys()}
+        self.steps = 0
+
+    def __repr__(self):
+        return f"SGD(lr={self.lr}, momentum={self.momentum})"
+
+    def step(self, grads):
+        """Update every parameter in place from ``grads`` (same keys and shapes as ``params``).
+
+        Raises
+        ------
+        ValueError
+            If the keys or shapes differ from ``params``, or a gradient holds NaN/inf.
+        """
+        grads = _check_grads(self.params, grads)
+        for name, g in grads.items():
+            p = self.params[name]
+            if self.momentum:
+                v = self.velocity[name]
+                v *= self.momentum
+                v += g
+                p -= self.lr * v
+            else:
+                p -= self.lr * g
+        self.steps += 1
+
+
+class Adam:
+    r"""Adam with bias correction (Kingma & Ba, 2015), as in ``torch.optim.Adam``.
+
+    .. math::
+        m &\leftarrow \beta_1 m + (1-\beta_1) g, \qquad v \leftarrow \beta_2 v + (1-\beta_2) g^2,\\
+        \hat m &= m / (1-\beta_1^t), \qquad \hat v = v / (1-\beta_2^t), \qquad
+        \theta \leftarrow \theta - \eta\, \hat m / (\sqrt{\hat v} + \epsilon).
+
+    Parameters
+    ----------
+    params : mapping of str to ndarray
+        The model's parameters; updated in place.
+    lr : float, default 1e-3
+        Step size ``η``.
+    betas : (float, float), default (0.9, 0.999)
+        Decay rates of the first and second moment estimates, each in [0, 1).
+    eps : float, default 1e-8
+        Added to the denominator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion.optim import Adam
+    >>> params = {"w": np.array([1.0, -2.0])}
+    >>> opt = Adam(params, lr=0.1)
+    >>> opt.step({"w": np.array([0.5, -3.0])})
+    >>> np.round(params["w"], 4)        # the first step moves each weight by ~lr against its gradient's sign
+    array([ 0.9, -1.9])
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        self.params = _check_params(params)
+        self.lr = _check_lr(lr)
+        try:
+            beta1, beta2 = (float(b) for b in betas)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"betas must be a pair of numbers in [0, 1); got {betas!r}") from err
+        if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
+            raise ValueError(f"betas must be a pair of numbers in [0, 1); got {betas!r}")
+        self.betas = (beta1, beta2)
+        self.eps = _check_lr(eps, "eps")
+        self.m = {name: np.zeros_like(params[name]) for name in params.keys()}
+        self.v = {name: np.zeros_like(params[name]) for name in params.keys()}
+        self.steps = 0
+
+    def __repr__(self):
+        return f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps})"
+
+    def step(self, grads):
+        """Update every parameter in place from ``grads`` (same keys and shapes as ``params``).
+
+        Raises
+        ------
+        ValueError
+            If the keys or shapes differ from ``params``, or a gradient holds NaN/inf.
+        """
+        grads = _check_grads(self.params, grads)
+        self.steps += 1
+        beta1, beta2 = self.betas
+        bias1 = 1.0 - beta1**self.steps
+        bias2 = 1.0 - beta2**self.steps
+        for name, g in grads.items():
+            p, m, v = self.params[name], self.m[name], self.v[name]
+            m *= beta1
+            m += (1.0 - beta1) * g
+            v *= beta2
+            v += (1.0 - beta2) * g * g
+            m_hat = m / bias1
+            v_hat = v / bias2
+            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def grad_norm(grads):
+    """Global L2 norm of all gradient arrays together, ``sqrt(sum_k ||g_k||^2)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion.optim import grad_norm
+    >>> grad_norm({"a": np.array([3.0]), "b": np.array([[4.0]])})
+    5.0
+    """
+    if not hasattr(grads, "keys"):
+        raise ValueError(f"grads must be a mapping name -> ndarray; got {type(grads).__name__}")
+    total = 0.0
+    for name in grads.keys():
+        g = np.asarray(grads[name], dtype=np.float64)
+        total += float(np.dot(g.ravel(), g.ravel()))
+    return math.sqrt(total)
+
+
+def clip_grad_norm(grads, max_norm):
+    r"""Rescale all gradients together so that their global L2 norm is at most ``max_norm``.
+
+    If the total norm ``‖g‖ = sqrt(Σ_k ‖g_k‖²)`` exceeds ``max_norm``, every array is multiplied
+    in place by ``max_norm / (‖g‖ + 1e-6)`` (PyTorch's ``clip_grad_norm_``); otherwise nothing
+    changes. A zero gradient is left as it is. This keeps the *direction* of an exploding
+    gradient and only shortens the step (Pascanu et al., 2013).
+
+    Parameters
+    ----------
+    grads : mapping of str to ndarray
+        Gradients (``model.grads``), modified in place.
+    max_norm : float
+        Largest allowed total norm, > 0.
+
+    Returns
+    -------
+    float
+        The total norm *before* clipping.
+
+    Raises
+    ------
+    ValueError
+        If ``max_norm`` is not a positive number or the gradients hold NaN/inf.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion.optim import clip_grad_norm
+    >>> grads = {"w": np.array([3.0, 4.0])}
+    >>> clip_grad_norm(grads, max_norm=1.0)
+    5.0
+    >>> np.round(grads["w"], 4)
+    array([0.6, 0.8])
+    """
+    max_norm = _check_lr(max_norm, "max_norm")
+    total = grad_norm(grads)
+    if not math.isfinite(total):
+        raise ValueError("gradients contain NaN or inf: cannot clip (the loss diverged; lower the learning rate)")
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        for name in grads.keys():
+            grads[name][...] *= coef
+    return total
