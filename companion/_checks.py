@@ -11,7 +11,8 @@ import numpy as np
 
 
 def _shape_str(shape):
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    items = [str(s) for s in shape]
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
 def check_positive_int(value, name):
@@ -102,7 +103,7 @@ def check_array(a, name, shape, labels, dtype=None, finite=True):
     for axis, (want, got, lab) in enumerate(zip(shape, arr.shape, labels)):
         if want is not None and got != want:
             raise ValueError(
-                f"{name} must have shape {expected}; got shape {arr.shape} ({lab} = {got} on axis {axis})"
+                f"{name} must have shape {expected}; got shape {arr.shape} (axis {axis}, {lab}, is {got}, expected {want})"
             )
     if finite:
         check_finite(arr, name)

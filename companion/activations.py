@@ -75,8 +75,9 @@ def sigmoid(x):
     array([0., 1.], dtype=float32)
     """
     x = _float_array(x)
-    e = np.exp(-np.abs(x))  # in (0, 1]: cannot overflow
-    return np.where(x >= 0, 1.0, e) / (1.0 + e)
+    with np.errstate(under="ignore"):  # exp(-1e4) underflowing to 0 is the right answer
+        e = np.exp(-np.abs(x))  # in (0, 1]: cannot overflow
+        return np.where(x >= 0, 1.0, e) / (1.0 + e)
 
 
 def sigmoid_derivative(x):
@@ -97,7 +98,8 @@ def sigmoid_derivative(x):
     0.25
     """
     s = sigmoid(x)
-    return s * (1.0 - s)
+    with np.errstate(under="ignore"):
+        return s * (1.0 - s)
 
 
 def tanh(x):
@@ -238,8 +240,9 @@ def softmax(x, axis=-1):
            [1.    , 0.    , 0.    ]])
     """
     x = _float_array(x)
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    with np.errstate(under="ignore"):
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True))  # exponents <= 0: no overflow
+        return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def softmax_backward(dy, y, axis=-1):
