@@ -1,0 +1,170 @@
+"""Tests of companion.losses: values and gradients vs torch and centred differences, masks, stability, errors."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from companion.gradcheck import numeric_gradient, relative_error
+from companion.losses import accuracy, log_softmax, mse, sigmoid_cross_entropy, softmax, softmax_cross_entropy
+
+RNG = np.random.default_rng(0)
+
+
+def _torch_ce(logits, targets):
+    t = torch.tensor(logits.reshape(-1, logits.shape[-1]), requires_grad=True)
+    loss = F.cross_entropy(t, torch.from_numpy(targets.reshape(-1)))
+    loss.backward()
+    return loss.item(), t.grad.numpy().reshape(logits.shape)
+
+
+@pytest.mark.parametrize("shape", [(7, 4), (5, 3, 4)])
+def test_cross_entropy_matches_torch(shape):
+    logits = RNG.normal(size=shape) * 3
+    targets = RNG.integers(0, 4, size=shape[:-1])
+    loss, d = softmax_cross_entropy(logits, targets)
+    tloss, td = _torch_ce(logits, targets)
+    assert loss == pytest.approx(tloss, rel=1e-12)
+    np.testing.assert_allclose(d, td, atol=1e-14)
+    assert d.shape == logits.shape and d.dtype == logits.dtype
+
+
+def test_cross_entropy_gradient_numeric_with_mask():
+    logits = RNG.normal(size=(4, 3, 5))
+    targets = RNG.integers(0, 5, size=(4, 3))
+    mask = np.ones((4, 3), bool)
+    mask[2:, 1] = False
+    targets[2:, 1] = -1  # padding value, ignored where masked
+    _, d = softmax_cross_entropy(logits, targets, mask)
+    num = numeric_gradient(lambda: softmax_cross_entropy(logits, targets, mask)[0], logits)
+    assert relative_error(num, d) <= 1e-6
+    assert np.all(d[2:, 1] == 0.0)
+
+
+def test_cross_entropy_mask_equals_loss_on_kept_rows():
+    logits = RNG.normal(size=(6, 3))
+    targets = RNG.integers(0, 3, size=6)
+    mask = np.array([1, 0, 1, 1, 0, 1])
+    loss, d = softmax_cross_entropy(logits, targets, mask)
+    keep = mask.astype(bool)
+    tloss, td = _torch_ce(logits[keep], targets[keep])
+    assert loss == pytest.approx(tloss, rel=1e-12)
+    np.testing.assert_allclose(d[keep], td, atol=1e-14)
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    logits = np.array([[1000.0, 0.0, -1000.0], [-1e4, 1e4, 0.0]])
+    loss, d = softmax_cross_entropy(logits, np.array([0, 0]))
+    assert loss == pytest.approx(1e4, rel=1e-12)  # second row: -log softmax = 2e4, mean with 0
+    assert np.isfinite(d).all()
+    np.testing.assert_allclose(softmax(logits).sum(-1), 1.0)
+    np.testing.assert_allclose(log_softmax(np.array([0.0, 0.0])), np.log([0.5, 0.5]))
+
+
+def test_cross_entropy_float32_keeps_dtype():
+    logits = RNG.normal(size=(3, 4)).astype(np.float32)
+    _, d = softmax_cross_entropy(logits, np.array([0, 1, 2]))
+    assert d.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "logits, targets, mask, match",
+    [
+        (np.zeros((3, 4)), np.array([0, 4, 1]), None, r"targets must be class ids in \[0, K\) = \[0, 4\)"),
+        (np.zeros((3, 4)), np.array([0, -1, 1]), None, r"\[0, K\)"),
+        (np.zeros((3, 4)), np.array([0, 1]), None, r"targets must have shape \(3,\)"),
+        (np.zeros((3, 4)), np.array([0.0, 1.0, 2.0]), None, "integer class ids"),
+        (np.zeros((3, 4)), np.array([0, 1, 2]), np.zeros(3, bool), "masks out every position"),
+        (np.zeros((3, 4)), np.array([0, 1, 2]), np.ones(2, bool), r"mask must have shape \(3,\)"),
+        (np.zeros((3, 4)), np.array([0, 1, 2]), np.array([0.5, 1, 1]), "mask must be boolean"),
+        (np.zeros(4), np.array(0), None, r"logits must have shape \(N, K\) or \(T, B, K\)"),
+        (np.full((3, 4), np.nan), np.array([0, 1, 2]), None, "logits contains NaN"),
+        (np.zeros((3, 4), dtype=int), np.array([0, 1, 2]), None, "logits must be a floating-point"),
+    ],
+)
+def test_cross_entropy_errors(logits, targets, mask, match):
+    with pytest.raises(ValueError, match=match):
+        softmax_cross_entropy(logits, targets, mask)
+
+
+def test_mse_matches_torch_and_numeric():
+    pred = RNG.normal(size=(5, 3, 2))
+    target = RNG.normal(size=(5, 3, 2))
+    loss, d = mse(pred, target)
+    tp = torch.tensor(pred, requires_grad=True)
+    tl = F.mse_loss(tp, torch.from_numpy(target))
+    tl.backward()
+    assert loss == pytest.approx(tl.item(), rel=1e-12)
+    np.testing.assert_allclose(d, tp.grad.numpy(), atol=1e-15)
+    num = numeric_gradient(lambda: mse(pred, target)[0], pred)
+    assert relative_error(num, d) <= 1e-6
+
+
+def test_mse_masks_per_step_or_per_element():
+    pred = RNG.normal(size=(4, 2, 3))
+    target = RNG.normal(size=(4, 2, 3))
+    step_mask = np.ones((4, 2), bool)
+    step_mask[3, 0] = False
+    loss, d = mse(pred, target, step_mask)
+    keep = np.broadcast_to(step_mask[..., None], pred.shape)
+    assert loss == pytest.approx(np.mean((pred - target)[keep] ** 2), rel=1e-12)
+    assert np.all(d[3, 0] == 0)
+    loss2, d2 = mse(pred, target, keep)
+    assert loss2 == pytest.approx(loss, rel=1e-14)
+    np.testing.assert_array_equal(d, d2)
+    num = numeric_gradient(lambda: mse(pred, target, step_mask)[0], pred)
+    assert relative_error(num, d) <= 1e-6
+
+
+def test_mse_accepts_integer_targets():
+    loss, _ = mse(np.array([[1.0], [2.0]]), np.array([[1], [0]]))
+    assert loss == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize(
+    "pred, target, mask, match",
+    [
+        (np.zeros((3, 2)), np.zeros((3, 1)), None, r"target must have the shape of pred \(3, 2\)"),
+        (np.zeros((3, 2), dtype=int), np.zeros((3, 2)), None, "pred must be a floating-point"),
+        (np.zeros((3, 2)), np.full((3, 2), np.inf), None, "target contains NaN or inf"),
+        (np.zeros((3, 2)), np.zeros((3, 2)), np.zeros(3, bool), "masks out every position"),
+        (np.zeros((0, 2)), np.zeros((0, 2)), None, "pred is empty"),
+    ],
+)
+def test_mse_errors(pred, target, mask, match):
+    with pytest.raises(ValueError, match=match):
+        mse(pred, target, mask)
+
+
+def test_sigmoid_cross_entropy_matches_torch_and_is_stable():
+    logits = RNG.normal(size=(6, 2, 1)) * 4
+    logits[0, 0, 0], logits[1, 0, 0] = 800.0, -800.0
+    targets = RNG.integers(0, 2, size=(6, 2, 1))
+    mask = np.ones((6, 2), bool)
+    mask[5, 1] = False
+    loss, d = sigmoid_cross_entropy(logits, targets, mask)
+    keep = np.broadcast_to(mask[..., None], logits.shape).copy()
+    tp = torch.tensor(logits, requires_grad=True)
+    tl = F.binary_cross_entropy_with_logits(tp[torch.from_numpy(keep)], torch.from_numpy(targets[keep]).double())
+    tl.backward()
+    assert loss == pytest.approx(tl.item(), rel=1e-12)
+    np.testing.assert_allclose(d, tp.grad.numpy(), atol=1e-15)
+    small = RNG.normal(size=(3, 2, 1))
+    t = RNG.integers(0, 2, size=(3, 2, 1)).astype(float)
+    num = numeric_gradient(lambda: sigmoid_cross_entropy(small, t)[0], small)
+    assert relative_error(num, sigmoid_cross_entropy(small, t)[1]) <= 1e-6
+
+
+def test_sigmoid_cross_entropy_errors():
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
+        sigmoid_cross_entropy(np.zeros((2, 1)), np.array([[2.0], [0.0]]))
+    with pytest.raises(ValueError, match="targets must have the logits' shape"):
+        sigmoid_cross_entropy(np.zeros((2, 1)), np.zeros(2))
+
+
+def test_accuracy():
+    logits = np.array([[[2.0, 0.0], [0.0, 1.0]], [[0.0, 3.0], [1.0, 0.0]]])  # (T, B, K) = (2, 2, 2)
+    targets = np.array([[0, 1], [0, 0]])
+    assert accuracy(logits, targets) == 0.75
+    assert accuracy(logits, targets, mask=np.array([[1, 1], [0, 1]])) == 1.0
+    with pytest.raises(ValueError, match="masks out every position"):
+        accuracy(logits, targets, mask=np.zeros((2, 2), bool))
