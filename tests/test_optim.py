@@ -1,0 +1,174 @@
+"""Tests of companion.optim: hand-derived steps, step-by-step parity with torch.optim, clipping, errors."""
+import numpy as np
+import pytest
+import torch
+
+from companion.optim import SGD, Adam, clip_grad_norm, grad_norm
+
+
+def _params(seed=0):
+    rng = np.random.default_rng(seed)
+    return {"w": rng.normal(size=(3, 2)), "b": rng.normal(size=3)}
+
+
+def _grad_sequence(n, seed=1):
+    rng = np.random.default_rng(seed)
+    return [{"w": rng.normal(size=(3, 2)), "b": rng.normal(size=3)} for _ in range(n)]
+
+
+def test_sgd_single_step_by_hand():
+    params = {"w": np.array([1.0, 2.0])}
+    SGD(params, lr=0.5).step({"w": np.array([0.2, -0.4])})
+    np.testing.assert_allclose(params["w"], [0.9, 2.2])
+
+
+def test_sgd_momentum_two_steps_by_hand():
+    params = {"w": np.array([0.0])}
+    opt = SGD(params, lr=0.1, momentum=0.5)
+    opt.step({"w": np.array([1.0])})  # v = 1, w = -0.1
+    opt.step({"w": np.array([2.0])})  # v = 0.5 + 2 = 2.5, w = -0.1 - 0.25
+    np.testing.assert_allclose(params["w"], [-0.35])
+    assert opt.steps == 2
+
+
+def test_adam_single_step_by_hand():
+    # t = 1: m_hat = g, v_hat = g^2, so the step is lr * g / (|g| + eps)
+    g = np.array([0.5, -2.0, 1e-3])
+    params = {"w": np.zeros(3)}
+    Adam(params, lr=0.01, eps=1e-8).step({"w": g})
+    np.testing.assert_allclose(params["w"], -0.01 * g / (np.abs(g) + 1e-8), rtol=1e-12)
+
+
+def test_adam_two_steps_by_hand():
+    b1, b2, lr, eps = 0.9, 0.999, 0.1, 1e-8
+    g1, g2 = 1.0, -3.0
+    m = (1 - b1) * g1
+    v = (1 - b2) * g1**2
+    w = -lr * (m / (1 - b1)) / (np.sqrt(v / (1 - b2)) + eps)
+    m = b1 * m + (1 - b1) * g2
+    v = b2 * v + (1 - b2) * g2**2
+    w -= lr * (m / (1 - b1**2)) / (np.sqrt(v / (1 - b2**2)) + eps)
+    params = {"w": np.array([0.0])}
+    opt = Adam(params, lr=lr)
+    opt.step({"w": np.array([g1])})
+    opt.step({"w": np.array([g2])})
+    np.testing.assert_allclose(params["w"], [w], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make_ours, make_torch",
+    [
+        (lambda p: SGD(p, lr=0.1), lambda tp: torch.optim.SGD(tp, lr=0.1)),
+        (lambda p: SGD(p, lr=0.05, momentum=0.9), lambda tp: torch.optim.SGD(tp, lr=0.05, momentum=0.9)),
+        (lambda p: Adam(p), lambda tp: torch.optim.Adam(tp)),
+        (lambda p: Adam(p, lr=0.03, betas=(0.8, 0.99), eps=1e-6),
+         lambda tp: torch.optim.Adam(tp, lr=0.03, betas=(0.8, 0.99), eps=1e-6)),
+    ],
+)
+def test_matches_torch_optim_over_several_steps(make_ours, make_torch):
+    params = _params()
+    tparams = {k: torch.nn.Parameter(torch.tensor(v)) for k, v in params.items()}
+    ours, theirs = make_ours(params), make_torch(list(tparams.values()))
+    for grads in _grad_sequence(6):
+        for k, tp in tparams.items():
+            tp.grad = torch.tensor(grads[k])
+        theirs.step()
+        ours.step(grads)
+    for k in params:
+        np.testing.assert_allclose(params[k], tparams[k].detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_updates_are_in_place():
+    params = _params()
+    ids = {k: id(v) for k, v in params.items()}
+    w_view = params["w"]
+    for opt in (SGD(params, lr=0.1, momentum=0.9), Adam(params)):
+        opt.step(_grad_sequence(1)[0])
+    assert {k: id(v) for k, v in params.items()} == ids
+    assert w_view is params["w"]
+
+
+def test_float32_params_stay_float32():
+    params = {"w": np.ones(3, dtype=np.float32)}
+    Adam(params).step({"w": np.ones(3)})
+    assert params["w"].dtype == np.float32
+
+
+def test_lr_can_change_between_steps():
+    params = {"w": np.array([1.0])}
+    opt = SGD(params, lr=0.1)
+    opt.step({"w": np.array([1.0])})
+    opt.lr = 1.0
+    opt.step({"w": np.array([1.0])})
+    np.testing.assert_allclose(params["w"], [-0.1])
+
+
+@pytest.mark.parametrize("max_norm", [0.5, 2.0, 100.0])
+def test_clip_grad_norm_matches_torch(max_norm):
+    grads = _grad_sequence(1)[0]
+    tparams = [torch.nn.Parameter(torch.zeros(v.shape, dtype=torch.float64)) for v in grads.values()]
+    for tp, g in zip(tparams, grads.values()):
+        tp.grad = torch.tensor(g)
+    ttotal = torch.nn.utils.clip_grad_norm_(tparams, max_norm).item()
+    total = clip_grad_norm(grads, max_norm)
+    assert total == pytest.approx(ttotal, rel=1e-12)
+    for tp, g in zip(tparams, grads.values()):
+        np.testing.assert_allclose(g, tp.grad.numpy(), rtol=1e-12)
+    assert grad_norm(grads) <= max_norm + 1e-9
+
+
+def test_clip_keeps_direction_and_is_in_place():
+    grads = {"a": np.array([3.0, 0.0]), "b": np.array([[4.0]])}
+    a = grads["a"]
+    assert clip_grad_norm(grads, 1.0) == pytest.approx(5.0)
+    assert grads["a"] is a
+    np.testing.assert_allclose(grads["a"], [0.6, 0.0], rtol=1e-5)
+    np.testing.assert_allclose(grads["b"], [[0.8]], rtol=1e-5)
+
+
+def test_clip_zero_gradient_is_safe():
+    grads = {"a": np.zeros(3)}
+    assert clip_grad_norm(grads, 1.0) == 0.0
+    np.testing.assert_array_equal(grads["a"], np.zeros(3))
+
+
+def test_clip_below_threshold_changes_nothing():
+    grads = {"a": np.array([0.3, 0.4])}
+    assert clip_grad_norm(grads, 1.0) == pytest.approx(0.5)
+    np.testing.assert_array_equal(grads["a"], [0.3, 0.4])
+
+
+@pytest.mark.parametrize(
+    "build, match",
+    [
+        (lambda: SGD({"w": np.ones(2)}, lr=0.0), "lr must be a finite number > 0"),
+        (lambda: SGD({"w": np.ones(2)}, lr=0.1, momentum=1.0), r"momentum must be a number in \[0, 1\)"),
+        (lambda: SGD({}, lr=0.1), "params is empty"),
+        (lambda: SGD([np.ones(2)], lr=0.1), "params must be a mapping"),
+        (lambda: SGD({"w": np.ones(2, dtype=int)}, lr=0.1), "floating-point ndarray"),
+        (lambda: Adam({"w": np.ones(2)}, betas=(0.9, 1.0)), r"betas must be a pair of numbers in \[0, 1\)"),
+        (lambda: Adam({"w": np.ones(2)}, betas=0.9), "betas must be a pair"),
+        (lambda: Adam({"w": np.ones(2)}, lr=float("nan")), "lr must be a finite number"),
+    ],
+)
+def test_bad_construction(build, match):
+    with pytest.raises(ValueError, match=match):
+        build()
+
+
+@pytest.mark.parametrize("opt_cls", [SGD, Adam])
+def test_bad_grads(opt_cls):
+    opt = opt_cls({"w": np.ones(2), "b": np.ones(1)}, lr=0.1)
+    with pytest.raises(ValueError, match=r"missing \['b'\], unexpected \['c'\]"):
+        opt.step({"w": np.ones(2), "c": np.ones(1)})
+    with pytest.raises(ValueError, match=r"grads\['w'\] must have shape \(2,\)"):
+        opt.step({"w": np.ones(3), "b": np.ones(1)})
+    with pytest.raises(ValueError, match=r"grads\['w'\] contains NaN or inf"):
+        opt.step({"w": np.array([np.nan, 0.0]), "b": np.ones(1)})
+
+
+def test_clip_errors():
+    with pytest.raises(ValueError, match="max_norm must be a finite number > 0"):
+        clip_grad_norm({"a": np.ones(2)}, 0.0)
+    with pytest.raises(ValueError, match="gradients contain NaN or inf"):
+        clip_grad_norm({"a": np.array([np.inf])}, 1.0)
