@@ -1,0 +1,141 @@
+"""Tests of companion.sequence_model.SequenceModel with the real Elman, LSTM and Jordan models."""
+import numpy as np
+import pytest
+import torch
+
+from companion.elman import ElmanRNN
+from companion.gradcheck import numeric_gradient, relative_error
+from companion.jordan import JordanRNN
+from companion.layers import Linear
+from companion.lstm import LSTM
+from companion.optim import SGD
+from companion.sequence_model import SequenceModel
+
+RNG = np.random.default_rng(0)
+
+
+def _models():
+    return {
+        "elman": lambda: SequenceModel(ElmanRNN(3, 4, seed=0), Linear(4, 2, seed=1)),
+        "lstm-bi": lambda: SequenceModel(LSTM(3, 4, bidirectional=True, seed=0), Linear(8, 2, seed=1)),
+        "lstm-2layer-bf": lambda: SequenceModel(LSTM(3, 4, num_layers=2, batch_first=True, seed=0), Linear(4, 2, seed=1)),
+        "jordan": lambda: SequenceModel(JordanRNN(3, 4, 2, seed=0), Linear(2, 2, seed=1)),
+        "elman-last": lambda: SequenceModel(ElmanRNN(3, 4, seed=0), Linear(4, 2, seed=1), last_step=True),
+        "lstm-last-bf": lambda: SequenceModel(LSTM(3, 4, batch_first=True, seed=0), Linear(4, 2, seed=1), last_step=True),
+    }
+
+
+@pytest.mark.parametrize("name", list(_models()))
+def test_gradients_match_centred_differences(name):
+    model = _models()[name]()
+    x = RNG.normal(size=(5, 2, 3))  # (T, B, D) or (B, T, D): both valid shapes here
+    y = model.forward(x)
+    R = RNG.normal(size=y.shape)
+
+    def loss():
+        return float(np.sum(R * model.forward(x)))
+
+    model.forward(x)
+    dx = model.backward(R)
+    analytic = {k: g.copy() for k, g in model.grads.items()}
+    for k in model.params:
+        num = numeric_gradient(loss, model.params[k])
+        assert relative_error(num, analytic[k]) <= 1e-6, k
+    assert relative_error(numeric_gradient(loss, x), dx) <= 1e-6
+
+
+@pytest.mark.parametrize("name, shape", [("elman", (5, 2, 2)), ("lstm-bi", (5, 2, 2)), ("lstm-2layer-bf", (2, 5, 2)),
+                                         ("jordan", (5, 2, 2)), ("elman-last", (2, 2)), ("lstm-last-bf", (2, 2))])
+def test_output_shapes(name, shape):
+    model = _models()[name]()
+    x = RNG.normal(size=(5, 2, 3)) if "bf" not in name else RNG.normal(size=(2, 5, 3))
+    y = model.forward(x)
+    assert y.shape == shape
+    assert model.backward(np.ones_like(y)).shape == x.shape
+    np.testing.assert_array_equal(model.predict(x), y)
+
+
+def test_params_are_live_prefixed_views():
+    rnn, head = ElmanRNN(3, 4, seed=0), Linear(4, 2, seed=1)
+    model = SequenceModel(rnn, head)
+    assert list(model.params) == [f"rnn.{k}" for k in rnn.params] + ["head.weight", "head.bias"]
+    assert model.params["rnn.weight_ih_l0"] is rnn.params["weight_ih_l0"]
+    assert model.params["head.bias"] is head.params["bias"]
+    assert len(model.params) == len(model.grads) == 6
+    assert "rnn.nope" not in model.params and "x" not in model.params
+    model.forward(RNG.normal(size=(4, 2, 3)))
+    model.backward(np.ones((4, 2, 2)))
+    assert model.grads["head.bias"] is head.grads["bias"]
+    np.testing.assert_allclose(model.grads["head.bias"], [8.0, 8.0])
+    assert "rnn.weight_hh_l0" in repr(model.params)
+
+
+def test_optimizer_updates_reach_the_submodels():
+    rnn, head = LSTM(3, 4, seed=0), Linear(4, 2, seed=1)
+    model = SequenceModel(rnn, head)
+    before_rnn, before_head = rnn.params["weight_hh_l0"].copy(), head.params["weight"].copy()
+    opt = SGD(model.params, lr=0.1)
+    model.forward(RNG.normal(size=(4, 2, 3)))
+    model.backward(np.ones((4, 2, 2)))
+    opt.step(model.grads)
+    np.testing.assert_allclose(rnn.params["weight_hh_l0"], before_rnn - 0.1 * rnn.grads["weight_hh_l0"])
+    np.testing.assert_allclose(head.params["weight"], before_head - 0.1 * head.grads["weight"])
+
+
+def test_matches_torch_lstm_plus_linear():
+    x = RNG.normal(size=(6, 3, 3))
+    rnn, head = LSTM(3, 4, bidirectional=True, seed=2), Linear(8, 5, seed=3)
+    model = SequenceModel(rnn, head)
+    tl, th = torch.nn.LSTM(3, 4, bidirectional=True).double(), torch.nn.Linear(8, 5).double()
+    tl.load_state_dict({k: torch.from_numpy(v) for k, v in rnn.torch_state_dict().items()})
+    th.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in head.params.items()})
+    tx = torch.tensor(x, requires_grad=True)
+    ty = th(tl(tx)[0])
+    dy = RNG.normal(size=ty.shape)
+    ty.backward(torch.from_numpy(dy))
+    y = model.forward(x)
+    dx = model.backward(dy)
+    np.testing.assert_allclose(y, ty.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(dx, tx.grad.numpy(), atol=1e-12)
+    for k, p in tl.named_parameters():
+        np.testing.assert_allclose(model.grads[f"rnn.{k}"], p.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(model.grads["head.weight"], th.weight.grad.numpy(), atol=1e-12)
+
+
+def test_last_step_uses_only_the_final_output():
+    model = SequenceModel(ElmanRNN(3, 4, seed=0), Linear(4, 1, seed=1), last_step=True)
+    x = RNG.normal(size=(5, 2, 3))
+    y = model.forward(x)
+    out, h_n = model.rnn.forward(x)
+    np.testing.assert_allclose(y, model.head.forward(out[-1]))
+    model.forward(x)
+    model.backward(np.ones_like(y))
+    assert model.state is not None
+
+
+def test_state_is_passed_through():
+    model = SequenceModel(ElmanRNN(3, 4, seed=0), Linear(4, 2, seed=1))
+    x = RNG.normal(size=(5, 2, 3))
+    y1 = model.forward(x[:3])
+    y2 = model.forward(x[3:], model.state)
+    np.testing.assert_allclose(np.concatenate([y1, y2]), model.forward(x), atol=1e-14)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match=r"head.in_features must equal the rnn's output size 8"):
+        SequenceModel(ElmanRNN(3, 4, bidirectional=True), Linear(4, 2))
+    with pytest.raises(ValueError, match=r"head.in_features must equal the rnn's output size 2"):
+        SequenceModel(JordanRNN(3, 4, 2), Linear(4, 2))
+    with pytest.raises(ValueError, match="head must be a companion.layers.Linear"):
+        SequenceModel(ElmanRNN(3, 4), torch.nn.Linear(4, 2))
+    with pytest.raises(ValueError, match="rnn must have forward, backward, params and grads"):
+        SequenceModel(object(), Linear(4, 2))
+    model = SequenceModel(ElmanRNN(3, 4), Linear(4, 2))
+    with pytest.raises(ValueError, match=r"backward\(\) called before forward"):
+        model.backward(np.ones((2, 1, 2)))
+    with pytest.raises(ValueError, match="x must"):
+        model.forward(np.ones((2, 1, 5)))
+    model.forward(np.ones((2, 1, 3)))
+    with pytest.raises(ValueError, match=r"dy must have shape"):
+        model.backward(np.ones((2, 1, 3)))
+    assert "SequenceModel(rnn=ElmanRNN(3, 4)" in repr(model)
