@@ -107,3 +107,11 @@ def test_table_prints_rounded_values(run):
 def test_bad_inputs_raise():
     with pytest.raises(ValueError, match="x must have shape"):
         run_worked_example(x=np.zeros((5, 2)))
+
+
+def test_ideal_values_agree_with_the_task():
+    from companion.tasks import lstm_worked_example
+
+    example = lstm_worked_example()
+    assert tuple(example.ideal_memory) == IDEAL_MEMORY
+    assert tuple(example.ideal_output) == IDEAL_OUTPUT
