@@ -56,6 +56,11 @@ def _unpack(batch, where):
     return batch[0], batch[1], (batch[2] if len(batch) == 3 else None)
 
 
+def _outputs(result):
+    """The outputs of ``model.forward``: a recurrent model returns ``(out, state)``, keep ``out``."""
+    return result[0] if isinstance(result, tuple) else result
+
+
 def _loss(loss_fn, out, targets, mask):
     return loss_fn(out, targets) if mask is None else loss_fn(out, targets, mask)
 
@@ -94,7 +99,9 @@ def train(model, loss_fn, optimizer, batches, epochs=1, clip=None, progress=True
     Parameters
     ----------
     model : SequenceModel or a recurrent model
-        Anything with ``forward(x)``, ``backward(dout)`` and a ``grads`` mapping.
+        Anything with ``forward(x)``, ``backward(dout)`` and a ``grads`` mapping. If ``forward``
+        returns a tuple ``(out, state)`` (a bare ``ElmanRNN``, ``LSTM`` or ``JordanRNN``), the
+        loss is computed on ``out``; e.g. a ``JordanRNN`` trains on its outputs ``y`` directly.
     loss_fn : callable
         ``loss_fn(out, targets) -> (loss, dout)``, or ``loss_fn(out, targets, mask)`` for
         batches with a mask, e.g. :func:`companion.losses.softmax_cross_entropy` or
@@ -174,7 +181,7 @@ def train(model, loss_fn, optimizer, batches, epochs=1, clip=None, progress=True
             epoch_losses = []
             for i, batch in enumerate(items):
                 x, targets, mask = _unpack(batch, f"epoch {epoch}, batch {i}")
-                out = model.forward(x)
+                out = _outputs(model.forward(x))
                 loss, dout = _loss(loss_fn, out, targets, mask)
                 loss = float(loss)
                 if not math.isfinite(loss):
@@ -237,7 +244,7 @@ def evaluate(model, loss_fn, batches, metric_fn=None):
     total_loss = total_metric = total_w = 0.0
     for i, batch in enumerate(items):
         x, targets, mask = _unpack(batch, f"batch {i}")
-        out = model.forward(x)
+        out = _outputs(model.forward(x))
         loss, _ = _loss(loss_fn, out, targets, mask)
         w = float(np.size(targets) if mask is None else np.count_nonzero(mask))
         total_loss += float(loss) * w

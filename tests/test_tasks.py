@@ -284,3 +284,34 @@ def test_lstm_worked_example_returns_fresh_arrays():
     a = lstm_worked_example()
     a.state_dict["weight_ih_l0"][:] = 0.0
     assert lstm_worked_example().state_dict["weight_ih_l0"].any()
+
+
+def test_temporal_xor_windows():
+    d = temporal_xor(31, seed=0)
+    x, y, phase = d.windows(6)  # T = 30 -> 5 windows of 6 steps
+    assert x.shape == y.shape == (6, 5, 1) and phase.shape == (6, 5)
+    np.testing.assert_array_equal(x[:, 1, 0], d.inputs[6:12, 0, 0])
+    np.testing.assert_array_equal(y[:, 4, 0], d.targets[24:30, 0, 0])
+    np.testing.assert_array_equal(phase[:, 2], d.phase[12:18])
+    x[:] = -1  # a copy: the data set is not changed
+    assert d.inputs.min() == 0
+    assert d.windows(7)[0].shape == (7, 4, 1)  # remainder dropped
+    with pytest.raises(ValueError, match="length must be <= the number of steps T = 30"):
+        d.windows(31)
+    with pytest.raises(ValueError, match="length"):
+        d.windows(0)
+
+
+def test_elman_network_learns_only_the_predictable_bits():
+    """Elman's finding: after training, the error is low at every third bit and near chance elsewhere."""
+    from companion.losses import sigmoid_cross_entropy
+
+    d = temporal_xor(3001, seed=0)
+    x, y, phase = d.windows(12)
+    batches = [(x[:, i:i + 25], y[:, i:i + 25]) for i in range(0, x.shape[1], 25)]
+    model = SequenceModel(ElmanRNN(1, 8, seed=0), Linear(8, 1, seed=1))
+    train(model, sigmoid_cross_entropy, Adam(model.params, lr=0.02), batches, epochs=60, progress=False)
+    prob = 1.0 / (1.0 + np.exp(-model.predict(x)))
+    err = np.abs(prob - y)[..., 0]
+    assert err[phase == 2].mean() < 0.1
+    assert err[phase == 0].mean() > 0.4 and err[phase == 1].mean() > 0.4

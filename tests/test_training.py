@@ -194,3 +194,16 @@ def test_bad_arguments(kwargs, match):
 def test_evaluate_errors():
     with pytest.raises(ValueError, match="batches is empty"):
         evaluate(_model(), mse, [])
+
+
+def test_bare_recurrent_model_trains_on_its_outputs():
+    """forward returning (out, state) is fine: a JordanRNN's outputs y are the predictions."""
+    from companion.jordan import JordanRNN
+
+    data = adding_problem(64, 6, seed=0, variant="modern")
+    targets = np.broadcast_to(data.inputs[..., :1], (6, 64, 1)).copy()  # echo the value: y_t = x_t
+    model = JordanRNN(2, 8, 1, seed=0)
+    hist = train(model, mse, Adam(model.params, lr=0.02), [(data.inputs, targets)], epochs=30, progress=False)
+    assert hist.final_loss < 0.2 * hist.epoch_losses[0]
+    assert evaluate(model, mse, [(data.inputs, targets)]) == pytest.approx(
+        mse(model.forward(data.inputs)[0], targets)[0])
