@@ -145,7 +145,7 @@ class SequenceModel:
         -------
         y : ndarray
             (T, B, K) per-step outputs ((B, T, K) if batch_first), or (B, K) with ``last_step``.
-            The rnn's final state is kept in :attr:`state`.
+            The rnn's final state is kept in ``state``.
         """
         out, self.state = self.rnn.forward(x, state)  # (T, B, F) or (B, T, F)
         out = np.asarray(out)
@@ -164,7 +164,7 @@ class SequenceModel:
         return self.forward(x, state)
 
     def backward(self, dy):
-        """Backpropagate through the head and the rnn; fills :attr:`grads`.
+        """Backpropagate through the head and the rnn; fills ``grads``.
 
         Parameters
         ----------

@@ -17,6 +17,7 @@ frozen dataclass of numpy arrays, time-major like the models: inputs are (T, B, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -175,19 +176,13 @@ CONTEXT_NAMES = ("self", "left", "right")
 TEMPLATES = ("verb_first", "verb_last")
 
 
-class SlotBatch(tuple):
-    """A padded batch: ``(x, targets, mask, context)``; see :meth:`SlotFillingCorpus.batch`."""
+class SlotBatch(NamedTuple):
+    """A padded, time-major batch of sentences; see :meth:`SlotFillingCorpus.batch`."""
 
-    __slots__ = ()
-    _fields = ("x", "targets", "mask", "context")
-
-    def __new__(cls, x, targets, mask, context):
-        return super().__new__(cls, (x, targets, mask, context))
-
-    x = property(lambda self: self[0], doc="(T, B, V) one-hot inputs, zeros at padding")
-    targets = property(lambda self: self[1], doc="(T, B) label ids (0 at padding)")
-    mask = property(lambda self: self[2], doc="(T, B) bool, True at real tokens")
-    context = property(lambda self: self[3], doc="(T, B) context codes (0 self, 1 left, 2 right; 0 at padding)")
+    x: np.ndarray  # (T, B, V) one-hot words, zeros at padding
+    targets: np.ndarray  # (T, B) label ids (0 at padding)
+    mask: np.ndarray  # (T, B) bool, True at real tokens
+    context: np.ndarray  # (T, B) context codes: 0 self, 1 left, 2 right (0 at padding)
 
 
 def pad_sequences(seqs, pad_value=0):
@@ -375,12 +370,12 @@ def slot_filling(n_sentences=500, seed=None):
     comes either *before* or *after* the slot words. Two templates, equally likely
     (``[please]`` is present with probability 1/2; all choices are independent and uniform):
 
-    ====================  ===========================================================  ===============
+    ====================  ===========================================================  ======================
     template              words                                                        slots decided by
-    ====================  ===========================================================  ===============
+    ====================  ===========================================================  ======================
     ``verb_first``        [please] {arrive, leave} CITY on MONTH DAY                   the verb, on the left
     ``verb_last``         [please] CITY on MONTH DAY is my {arrival, departure}        the noun, on the right
-    ====================  ===========================================================  ===============
+    ====================  ===========================================================  ======================
 
     e.g. "arrive taipei on november 2nd" -> taipei: dest, november 2nd: arrive_time;
     "taipei on november 2nd is my departure" -> taipei: origin, november 2nd: leave_time.
