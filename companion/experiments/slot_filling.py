@@ -300,28 +300,37 @@ def predict_sentence(experiment: SlotFillingExperiment, index: int = 0) -> list:
 
 
 def format_accuracy_table(experiment: SlotFillingExperiment) -> str:
-    """Markdown table: accuracy per context kind for both taggers, beside the chance level (percent, 1 decimal)."""
+    """Plain-text table: accuracy per context kind for both taggers, beside the word-only baseline (percent)."""
     test = experiment.test
-    rows = ["| labels decided by | test labels | forward only | bidirectional | best guess from the word alone |",
-            "| --- | --- | --- | --- | --- |"]
-    names = {"left": "a word before (left context)", "right": "a word after (right context)",
-             "self": "the word itself"}
+    names = {"left": "a word before (left)", "right": "a word after (right)", "self": "the word itself"}
+    rows = []
     for k, name in enumerate(CONTEXTS):
         n = int((test.mask & (test.context == k)).sum())
-        rows.append(f"| {names[name]} | {n} | {_pct(experiment.uni.accuracy[name])} | "
-                    f"{_pct(experiment.bi.accuracy[name])} | {_pct(experiment.chance[name])} |")
-    rows.append(f"| all | {int(test.mask.sum())} | {_pct(experiment.uni.accuracy['all'])} | "
-                f"{_pct(experiment.bi.accuracy['all'])} | |")
-    return "\n".join(rows)
+        rows.append((names[name], str(n), _pct(experiment.uni.accuracy[name]), _pct(experiment.bi.accuracy[name]),
+                     _pct(experiment.chance[name])))
+    rows.append(("all labels", str(int(test.mask.sum())), _pct(experiment.uni.accuracy["all"]),
+                 _pct(experiment.bi.accuracy["all"]), ""))
+    headers = [("label decided by", "test labels", "forward only", "bidirectional", "word-only guess")]
+    return _plain_table(headers, rows, left=1)
 
 
 def format_prediction_table(rows) -> str:
-    """Markdown table of :func:`predict_sentence` rows; wrong predictions are marked with ✗."""
-    lines = ["| word | true slot | needs | forward only | bidirectional |", "| --- | --- | --- | --- | --- |"]
+    """Plain-text table of :func:`predict_sentence` rows; wrong predictions are marked with "x"."""
+    body = []
     for word, true, context, uni, bi in rows:
-        mark = lambda p: p if p == true else f"{p} ✗"  # noqa: E731
-        lines.append(f"| {word} | {true} | {context} | {mark(uni)} | {mark(bi)} |")
-    return "\n".join(lines)
+        mark = lambda p: p if p == true else f"{p} (x)"  # noqa: E731
+        body.append((word, true, context, mark(uni), mark(bi)))
+    return _plain_table([("word", "true slot", "needs", "forward only", "bidirectional")], body, left=5)
+
+
+def _plain_table(headers, rows, left=1) -> str:
+    """Columns two spaces apart, the first ``left`` left-aligned and the others right-aligned, a rule under the header."""
+    widths = [max(len(r[i]) for r in [*headers, *rows]) for i in range(len(rows[0]))]
+
+    def line(r):
+        return "  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+
+    return "\n".join([*(line(h) for h in headers), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
 
 
 def _pct(value: float) -> str:

@@ -183,22 +183,31 @@ def leak_bound(x=None, ideal_memory=IDEAL_MEMORY) -> float:
 
 
 def format_run_table(run: WorkedExampleRun, digits: int = 4) -> str:
-    """A markdown table of one run: inputs, the three gate openings, memory and output per step.
+    """A plain-text table of one run: inputs, the three gate openings, memory and output per step.
+
+    Values are rounded to ``digits`` decimals (and -0 printed as 0) so every machine prints the same.
 
     Examples
     --------
-    >>> print(format_run_table(run_worked_example()).splitlines()[2])
-    | 1 | (3, 1, 0) | 1.0000 | 1.0000 | 0.0000 | 3.0000 | 0.0001 |
+    >>> print(format_run_table(run_worked_example()).splitlines()[3])
+       1  (3, 1, 0)    1.0000    1.0000    0.0000   3.0000   0.0001
     """
-    rows = ["| step | $x_t$ | input gate $f(z_i)$ | forget gate $f(z_f)$ | output gate $f(z_o)$ | memory $c'$ "
-            "| output $a$ |",
-            "| --- | --- | --- | --- | --- | --- | --- |"]
+    header = ("step", "x_t", "f(z_i)", "f(z_f)", "f(z_o)", "c'", "a")
+    notes = ("", "", "input", "forget", "output", "memory", "output")
+    rows = []
     for t in range(run.x.shape[0]):
-        xt = ", ".join(f"{v:g}" for v in run.x[t])
+        xt = "(" + ", ".join(f"{v:g}" for v in run.x[t]) + ")"
         values = (run.input_gate[t], run.forget_gate[t], run.output_gate[t], run.c[t], run.a[t])
-        cells = " | ".join(f"{_clean(v, digits):.{digits}f}" for v in values)
-        rows.append(f"| {t + 1} | ({xt}) | {cells} |")
-    return "\n".join(rows)
+        rows.append((str(t + 1), xt, *(f"{_clean(v, digits):.{digits}f}" for v in values)))
+    return _plain_table([notes, header], rows)
+
+
+def _plain_table(headers, rows) -> str:
+    """Right-aligned columns, two spaces apart, a rule under the header lines."""
+    widths = [max(len(r[i]) for r in [*headers, *rows]) for i in range(len(rows[0]))]
+    line = lambda r: "  ".join(cell.rjust(w) for cell, w in zip(r, widths)).rstrip()  # noqa: E731
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([*(line(h) for h in headers), rule, *(line(r) for r in rows)])
 
 
 def _clean(value: float, digits: int) -> float:
