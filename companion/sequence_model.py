@@ -163,6 +163,36 @@ class SequenceModel:
         """
         return self.forward(x, state)
 
+    def state_dict(self):
+        """Copies of all parameters, keyed like ``params`` (``"rnn.<name>"``, ``"head.<name>"``).
+
+        Returns
+        -------
+        dict of str to ndarray
+        """
+        return {name: np.array(p, copy=True) for name, p in self.params.items()}
+
+    def load_state_dict(self, state_dict):
+        """Copy parameters in place from a mapping with the keys of :meth:`state_dict`.
+
+        The arrays keep their identity, so an optimiser built on ``params`` stays valid (e.g.
+        restore the best weights seen during training).
+
+        Raises
+        ------
+        ValueError
+            On missing or unexpected keys, or a shape mismatch.
+        """
+        missing = [k for k in self.params if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in self.params]
+        if missing or unexpected:
+            raise ValueError(f"state_dict keys do not match: missing {missing}, unexpected {unexpected}")
+        for name, target in self.params.items():
+            value = np.asarray(state_dict[name])
+            if value.shape != target.shape:
+                raise ValueError(f"state_dict[{name!r}] must have shape {target.shape}; got {value.shape}")
+            np.copyto(target, value, casting="unsafe")
+
     def backward(self, dy):
         """Backpropagate through the head and the rnn; fills ``grads``.
 

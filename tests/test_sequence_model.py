@@ -139,3 +139,23 @@ def test_errors():
     with pytest.raises(ValueError, match=r"dy must have shape"):
         model.backward(np.ones((2, 1, 3)))
     assert "SequenceModel(rnn=ElmanRNN(3, 4)" in repr(model)
+
+
+def test_state_dict_roundtrip_in_place():
+    model = SequenceModel(LSTM(3, 4, seed=0), Linear(4, 2, seed=1))
+    saved = model.state_dict()
+    assert set(saved) == set(model.params)
+    w = model.params["rnn.weight_ih_l0"]
+    assert saved["rnn.weight_ih_l0"] is not w
+    x = RNG.normal(size=(4, 2, 3))
+    y0 = model.forward(x)
+    w += 1.0
+    model.params["head.bias"][:] = 5.0
+    assert not np.allclose(model.forward(x), y0)
+    model.load_state_dict(saved)
+    assert model.params["rnn.weight_ih_l0"] is w
+    np.testing.assert_array_equal(model.forward(x), y0)
+    with pytest.raises(ValueError, match=r"missing \['head.bias'\]"):
+        model.load_state_dict({k: v for k, v in saved.items() if k != "head.bias"})
+    with pytest.raises(ValueError, match=r"state_dict\['head.bias'\] must have shape \(2,\)"):
+        model.load_state_dict({**saved, "head.bias": np.zeros(3)})
