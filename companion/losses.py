@@ -11,7 +11,8 @@ import numpy as np
 
 from companion._checks import as_float_array, check_finite
 
-__all__ = ["softmax_cross_entropy", "sigmoid_cross_entropy", "mse", "accuracy", "log_softmax", "softmax"]
+# softmax itself is companion.activations.softmax; the one here is a private-ish helper of the loss
+__all__ = ["softmax_cross_entropy", "sigmoid_cross_entropy", "mse", "accuracy", "log_softmax"]
 
 
 def log_softmax(logits):
