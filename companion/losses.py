@@ -11,7 +11,7 @@ import numpy as np
 
 from companion._checks import as_float_array, check_finite
 
-# softmax itself is companion.activations.softmax; the one here is a private-ish helper of the loss
+# `softmax` below serves the loss; the package-level softmax is companion.activations.softmax (no clash)
 __all__ = ["softmax_cross_entropy", "sigmoid_cross_entropy", "mse", "accuracy", "log_softmax"]
 
 
