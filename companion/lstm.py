@@ -357,16 +357,19 @@ def _lstm_direction_backward(cache, dout, da_n, dc_n, g_tanh, h_tanh):
     H = A.shape[2]
     dtype = X.dtype
     steps, _, out_sl, prev_sl = time_indices(T, reverse)
-    F = np.empty((T, B, H), dtype=dtype)  # forget gates f(z_f), for dc_prev = dc' f(z_f)
-
-    # 1) Everything that does not depend on the recurrence, vectorised over time in chunks
-    #    (small temporaries): G becomes the local derivatives K with dZ = K * (da | dc'),
-    #    C[cur] becomes M = f(z_o) h'(c') with dc' = dc + da * M.
+    G4 = G.reshape(T, B, 4, H)  # a view: blocks (o, i, f, g)
+    da = np.zeros((B, H), dtype=dtype) if da_n is None else da_n.copy()  # gradient into a_t from step t+1
+    dc = np.zeros((B, H), dtype=dtype) if dc_n is None else dc_n.copy()  # gradient into c' from step t+1
+    tmp = np.empty((B, H), dtype=dtype)
+    # Time is cut into chunks, visited in backward order. For each chunk, everything that does not
+    # depend on the recurrence is computed vectorised over the chunk's steps: G becomes the local
+    # derivatives K with dZ = K * (da | dc'), M = f(z_o) h'(c') gives dc' = dc + da M, and F keeps
+    # the forget gates for dc_prev = dc' f(z_f). Then the chunk's steps run: a few small operations
+    # and one matrix product each. The temporaries are chunk-sized, so memory stays near the forward's.
     chunk = max(1, min(T, 65536 // max(1, B * H)))
-    t1 = np.empty((chunk, B, H), dtype=dtype)
-    t2 = np.empty((chunk, B, H), dtype=dtype)
+    M_buf, F_buf, u_buf, v_buf = (np.empty((chunk, B, H), dtype=dtype) for _ in range(4))
     starts = list(range(0, T, chunk))
-    if not reverse:  # C[t+1] (= c' of step t) is overwritten: visit the chunks latest first
+    if not reverse:
         starts = starts[::-1]
     for s0 in starts:
         s1 = min(T, s0 + chunk)
@@ -375,23 +378,22 @@ def _lstm_direction_backward(cache, dout, da_n, dc_n, g_tanh, h_tanh):
         o, i, f, gz = gs[..., :H], gs[..., H:2 * H], gs[..., 2 * H:3 * H], gs[..., 3 * H:]
         cc = C[s0 + 1:s1 + 1] if not reverse else C[s0:s1]  # c' of these steps
         cp = C[s0:s1] if not reverse else C[s0 + 1:s1 + 1]  # c before these steps
-        u, v = t1[:n], t2[:n]
-        F[s0:s1] = f
+        M, F, u, v = M_buf[:n], F_buf[:n], u_buf[:n], v_buf[:n]
+        F[...] = f
         np.subtract(1.0, f, out=u)
         u *= f
         np.multiply(u, cp, out=f)  # K_f = c f'(z_f)
         if h_tanh:
             np.tanh(cc, out=v)  # h(c')
-            np.multiply(v, v, out=u)
-            np.subtract(1.0, u, out=u)
-            u *= o  # M = f(z_o) h'(c')
+            np.multiply(v, v, out=M)
+            np.subtract(1.0, M, out=M)
+            M *= o  # M = f(z_o) h'(c')
         else:
             v[...] = cc
-            u[...] = o
-        np.subtract(1.0, o, out=cc)  # cc is free now; use it as scratch
-        cc *= o
-        np.multiply(cc, v, out=o)  # K_o = h(c') f'(z_o)
-        cc[...] = u  # M
+            M[...] = o
+        np.subtract(1.0, o, out=u)
+        u *= o
+        np.multiply(u, v, out=o)  # K_o = h(c') f'(z_o)
         np.subtract(1.0, i, out=u)
         u *= i  # f'(z_i)
         if g_tanh:
@@ -402,23 +404,18 @@ def _lstm_direction_backward(cache, dout, da_n, dc_n, g_tanh, h_tanh):
             v[...] = i
         np.multiply(u, gz, out=i)  # K_i = g(z) f'(z_i)
         gz[...] = v
-    M = C[out_sl]  # (T, B, H)
-
-    # 2) The recurrence: a few small operations and one product per step.
-    da = np.zeros((B, H), dtype=dtype) if da_n is None else da_n.copy()  # gradient into a_t from step t+1
-    dc = np.zeros((B, H), dtype=dtype) if dc_n is None else dc_n.copy()  # gradient into c' from step t+1
-    tmp = np.empty((B, H), dtype=dtype)
-    G4 = G.reshape(T, B, 4, H)  # a view: blocks (o, i, f, g)
-    for t in reversed(steps):
-        da += dout[t]  # (B, H)
-        np.multiply(da, M[t], out=tmp)
-        dc += tmp  # dc' = dc + da f(z_o) h'(c')
-        dz = G[t]  # (B, 4H) -> dZ in place
-        dz[:, :H] *= da  # dz_o
-        G4[t, :, 1:] *= dc[:, None, :]  # dz_i, dz_f, dz
-        np.matmul(dz, Up, out=da)  # da_prev
-        dc *= F[t]  # dc_prev = dc' f(z_f)
-    # 3) Weight and input gradients: one product each over all steps.
+        chunk_steps = range(n - 1, -1, -1) if not reverse else range(n)
+        for k in chunk_steps:
+            t = s0 + k
+            da += dout[t]  # (B, H)
+            np.multiply(da, M[k], out=tmp)
+            dc += tmp  # dc' = dc + da f(z_o) h'(c')
+            dz = G[t]  # (B, 4H) -> dZ in place
+            dz[:, :H] *= da  # dz_o
+            G4[t, :, 1:] *= dc[:, None, :]  # dz_i, dz_f, dz
+            np.matmul(dz, Up, out=da)  # da_prev
+            dc *= F[k]  # dc_prev = dc' f(z_f)
+    # Weight and input gradients: one product each over all steps.
     dZ = G.reshape(T * B, 4 * H)
     dX = (dZ @ Wp).reshape(T, B, In)
     dWp = dZ.T @ X.reshape(T * B, In)
