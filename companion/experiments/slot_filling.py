@@ -112,7 +112,7 @@ class SlotFillingExperiment:
     example_index : int
         A test sentence with a right-context label that the forward tagger gets wrong (for the chapter).
     description : str
-        One line with the settings.
+        Two lines with the settings.
     """
 
     uni: TaggerResult
@@ -277,9 +277,9 @@ def run_slot_filling_experiment(seed: int = 0, *, n_train: int = 512, n_test: in
     wrong = (uni.predictions != test_set.targets) & test_set.mask & (test_set.context == right)
     candidates = [b for b in range(test_set.x.shape[1]) if wrong[:, b].any()]
     example = candidates[0] if candidates else 0
-    description = (f"ElmanRNN taggers, H = {hidden_size} per direction, {n_train} training and {n_test} test "
-                   f"sentences, {len(train_set.vocab)} words, {len(train_set.slot_names)} slots, {epochs} epochs "
-                   f"of Adam, seed {seed}")
+    description = (f"ElmanRNN taggers, H = {hidden_size} per direction, {epochs} epochs of Adam, seed {seed}\n"
+                   f"{n_train} training and {n_test} test sentences, {len(train_set.vocab)} words, "
+                   f"{len(train_set.slot_names)} slots")
     return SlotFillingExperiment(uni, bi, test_set, chance_accuracy(train_set, test_set), example, description)
 
 
