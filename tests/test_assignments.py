@@ -9,7 +9,8 @@ commands there once, as the instructor would, from that folder:
    untouched release, plausible wrong answers, a submission that raises and one that never ends), and
    one more arrives as a download from a learning platform, collected by ``nbgrader zip_collect``;
 3. ``nbgrader autograde "*"``: one call grades every student and every assignment;
-4. ``nbgrader export``: the grades as CSV.
+4. ``nbgrader generate_feedback``: the HTML report of one student;
+5. ``nbgrader export``: the grades as CSV.
 
 The tests then read what those commands wrote: the release, the autograded notebooks and the CSV.
 """
@@ -189,6 +190,7 @@ def course(tmp_path_factory):
     c.nbgrader("zip_collect", ZIPPED_ASSIGNMENT)
 
     c.nbgrader("autograde", "*", f"--Execute.timeout={CELL_TIMEOUT}")
+    c.nbgrader("generate_feedback", "lstm_gates", "--student=swapped_gates")
     c.nbgrader("export", "--to", "grades.csv")
     c.sources, c.releases, c.seconds = sources, releases, time.perf_counter() - start
     return c
@@ -324,6 +326,11 @@ def test_plausible_mistake_loses_exactly_its_points_and_is_named(course, student
         score, max_score = course.grades()[student, assignment]
         assert max_score == _points(course.sources[assignment])
         assert score == max_score - _points(nb, losses)
+
+
+def test_feedback_report_shows_the_message(course):
+    html = (course.path / "feedback" / "swapped_gates" / "lstm_gates" / "lstm_gates.html").read_text()
+    assert "swapped gate order" in html
 
 
 def test_zip_collect_files_the_download_under_its_student(course):
