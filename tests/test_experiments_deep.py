@@ -108,3 +108,21 @@ def test_make_deep_model_is_an_elman_stack():
     assert isinstance(model.rnn, ElmanRNN) and model.rnn.num_layers == 2
     with pytest.raises(ValueError, match="depth"):
         make_deep_model(0, 3)
+
+
+def test_upper_layers_hold_the_tent_lower_layers_the_inputs(results):
+    """What the chapter's probe table shows: layer 1 keeps x_t and x_{t-1} linearly readable; the target, a
+    nonlinear function of them, becomes more linearly readable from layer to layer."""
+    from companion.experiments.deep import format_probe_table, linear_probe_r2
+
+    model = next(r for r in results if r.depth == 3 and r.seed == 0).model
+    x, y = tent_task(300, 24, seed=5)
+    x_prev = np.concatenate([np.zeros_like(x[:1]), x[:-1]])
+    table = linear_probe_r2(model, x, {"x_t": x, "x_{t-1}": x_prev, "y_t": y})
+    assert table["layer 1"]["x_t"] > 0.95 and table["layer 1"]["x_{t-1}"] > 0.95
+    r2_y = [table[f"layer {l}"]["y_t"] for l in (1, 2, 3)]
+    assert r2_y[0] < r2_y[1] < r2_y[2]
+    assert r2_y[0] < 0.9 < 0.99 < r2_y[2]
+    assert format_probe_table(table).splitlines()[0] == "| memory | x_t | x_{t-1} | y_t |"
+    with pytest.raises(ValueError, match="targets"):
+        linear_probe_r2(model, x, {"bad": y[:-1]})

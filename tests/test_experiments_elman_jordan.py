@@ -115,3 +115,27 @@ def test_table(results):
     text = format_comparison_table(results)
     assert text.splitlines()[0] == "| task | " + " | ".join(KINDS) + " |"
     assert len(text.splitlines()) == 2 + len(TASKS)
+
+
+def test_jordan_memory_is_readable_elman_code_is_spread(results):
+    """Jordan's memory matches the previous target without any read-out; Elman's units each carry a mix."""
+    from companion.experiments.elman_jordan import code_correlations
+
+    jordan = _get(results, "running parity", "Jordan, teacher forcing")[0].model
+    x, y = running_parity(200, T=20, seed=5)
+    assert np.max(np.abs(jordan_memory(jordan, x)[1:] - y[:-1])) < 0.01
+    elman = _get(results, "delayed echo", "Elman")[0].model
+    x, _ = delayed_echo(200, T=20, seed=5)
+    memory = elman_memory(elman, x)
+    corr = code_correlations(memory[2:], {"x_{t-1}": x[1:-1], "x_{t-2}": x[:-2]})
+    assert corr.shape == (8, 2)
+    assert np.all(np.abs(corr) < 0.99)  # no unit is a plain copy of either bit
+    assert np.sum(np.abs(corr[:, 0]) > 0.2) >= 2 and np.sum(np.abs(corr[:, 1]) > 0.2) >= 2  # spread over units
+
+
+def test_check_jordan_forward():
+    from companion.experiments.elman_jordan import _reference_jordan_forward, check_jordan_forward
+
+    assert check_jordan_forward(_reference_jordan_forward) < 1e-12
+    with pytest.raises(ValueError, match="shape"):
+        check_jordan_forward(lambda x, params: x)

@@ -41,6 +41,8 @@ __all__ = [
     "format_depth_table",
     "moving_average",
     "layer_memories",
+    "linear_probe_r2",
+    "format_probe_table",
     "check_deep_forward",
 ]
 
@@ -246,6 +248,52 @@ def layer_memories(model, x, sequence=0):
     model.forward(x)
     rnn = model.rnn
     return {f"layer {l + 1}": np.array(rnn.hidden_states(layer=l)[:, sequence]) for l in range(rnn.num_layers)}
+
+
+def linear_probe_r2(model, x, targets):
+    r"""How well a *linear* read-out of each layer's memory recovers some signals: the :math:`R^2` of a probe.
+
+    For every layer l and every named signal s (T, B, 1), fit s by least squares as an affine function of
+    :math:`h^{(l)}_t` over all steps and sequences, and report :math:`R^2 = 1 - \operatorname{Var}(s - \hat s) /
+    \operatorname{Var}(s)` (1: the layer holds s in a linearly readable form; 0: not at all).
+
+    Parameters
+    ----------
+    model : SequenceModel
+        With an :class:`~companion.elman.ElmanRNN` as ``model.rnn``.
+    x : ndarray, (T, B, D)
+    targets : dict of str -> ndarray (T, B, 1)
+
+    Returns
+    -------
+    dict of str -> dict of str -> float
+        ``{"layer 1": {name: R^2, ...}, ...}``.
+    """
+    model.forward(x)
+    rnn = model.rnn
+    table = {}
+    for l in range(rnn.num_layers):
+        h = np.array(rnn.hidden_states(layer=l))  # (T, B, H)
+        A = np.concatenate([h.reshape(-1, h.shape[-1]), np.ones((h.shape[0] * h.shape[1], 1))], axis=1)
+        row = {}
+        for name, signal in targets.items():
+            s = np.asarray(signal, dtype=float).reshape(-1)
+            if s.size != A.shape[0]:
+                raise ValueError(f"targets[{name!r}] must have shape (T, B, 1) = {h.shape[:2] + (1,)}; "
+                                 f"got {np.shape(signal)}")
+            coef = np.linalg.lstsq(A, s, rcond=None)[0]
+            row[name] = float(1.0 - np.var(s - A @ coef) / np.var(s))
+        table[f"layer {l + 1}"] = row
+    return table
+
+
+def format_probe_table(table):
+    """Markdown table of :func:`linear_probe_r2`'s result, R^2 with 3 decimals."""
+    names = list(next(iter(table.values())))
+    lines = ["| memory | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(names)]
+    for layer, row in table.items():
+        lines.append(f"| {layer} | " + " | ".join(f"{row[n]:.3f}" for n in names) + " |")
+    return "\n".join(lines)
 
 
 def check_deep_forward(fn, num_layers=3, seed=0):

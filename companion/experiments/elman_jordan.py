@@ -29,7 +29,7 @@ import numpy as np
 
 from companion._checks import check_positive_int
 from companion.elman import ElmanRNN
-from companion.jordan import JordanRNN
+from companion.jordan import JordanRNN, jordan_step_forward
 from companion.layers import Linear
 from companion.losses import mse
 from companion.optim import Adam
@@ -51,6 +51,8 @@ __all__ = [
     "format_comparison_table",
     "jordan_memory",
     "elman_memory",
+    "code_correlations",
+    "check_jordan_forward",
 ]
 
 
@@ -318,3 +320,77 @@ def elman_memory(model, x):
     model.forward(x)
     h = np.array(model.rnn.hidden_states())  # (T, B, H)
     return np.concatenate([np.zeros_like(h[:1]), h[:-1]])
+
+
+def code_correlations(memory, signals):
+    """Correlation of every memory unit with some signals, over all steps and sequences.
+
+    Parameters
+    ----------
+    memory : ndarray, (T, B, H)
+    signals : dict of str -> ndarray (T, B, 1)
+
+    Returns
+    -------
+    ndarray, (H, len(signals))
+        Pearson correlations, in the order of ``signals``.
+
+    Examples
+    --------
+    >>> m = np.arange(6.0).reshape(3, 2, 1)
+    >>> code_correlations(m, {"same": m, "negated": -m}).round(3)
+    array([[ 1., -1.]])
+    """
+    memory = np.asarray(memory, dtype=float)
+    flat = memory.reshape(-1, memory.shape[-1])  # (T*B, H)
+    out = np.empty((flat.shape[1], len(signals)))
+    for j, signal in enumerate(signals.values()):
+        s = np.asarray(signal, dtype=float).reshape(-1)
+        for unit in range(flat.shape[1]):
+            out[unit, j] = np.corrcoef(flat[:, unit], s)[0, 1]
+    return out
+
+
+def check_jordan_forward(fn, seed=0):
+    r"""Check a reader's step-by-step Jordan forward pass against :class:`~companion.jordan.JordanRNN`.
+
+    ``fn(x, params)`` gets x (T, B, D) and the parameters ``W``, ``U``, ``b``, ``V``, ``b_y`` of a Jordan network
+    with a tanh hidden layer and a linear output, and must return the outputs :math:`y_t` of every step,
+    (T, B, O), starting from the memory :math:`y_{-1} = 0` and feeding each output back.
+
+    Returns
+    -------
+    float
+        Largest absolute difference from ``JordanRNN.forward`` (about 1e-16 for a correct ``fn``).
+
+    Raises
+    ------
+    ValueError
+        If ``fn`` returns the wrong shape.
+
+    Examples
+    --------
+    >>> def no_feedback(x, params):                         # wrong: the memory stays empty
+    ...     h = np.tanh(x @ params["W"].T + params["b"])
+    ...     return h @ params["V"].T + params["b_y"]
+    >>> check_jordan_forward(no_feedback) > 1e-3
+    True
+    """
+    rng = np.random.default_rng(seed)
+    net = JordanRNN(3, 5, 2, seed=seed)
+    x = rng.normal(size=(6, 2, 3))  # (T, B, D)
+    expected, _ = net.forward(x)  # (T, B, O)
+    got = np.asarray(fn(x.copy(), {k: v.copy() for k, v in net.params.items()}), dtype=float)
+    if got.shape != expected.shape:
+        raise ValueError(f"fn must return the outputs with shape (T, B, O) = {expected.shape}; got {got.shape}")
+    return float(np.max(np.abs(got - expected)))
+
+
+def _reference_jordan_forward(x, params):
+    """Step loop with :func:`~companion.jordan.jordan_step_forward` (used by the tests)."""
+    y = np.zeros((x.shape[1], params["V"].shape[0]))  # (B, O): the memory, empty at the start
+    outs = []
+    for t in range(x.shape[0]):
+        _, y, _ = jordan_step_forward(x[t], y, params["W"], params["U"], params["b"], params["V"], params["b_y"])
+        outs.append(y)
+    return np.stack(outs)  # (T, B, O)
