@@ -7,8 +7,8 @@ word is marked with the context its label needs: ``"left"`` (decided by a word b
 (decided by a word after it) or ``"self"`` (decided by the word itself). The forward tagger cannot see a word
 it has not read yet, so it is at chance on the ``"right"`` labels; the bidirectional one is not.
 
-The chapter ``book/bidirectional.ipynb`` prints :func:`run_slot_filling_experiment`; ``tests/
-test_experiments_slot_filling.py`` asserts its claim over several seeds.
+The chapter ``book/bidirectional.ipynb`` prints :func:`run_slot_filling_experiment`;
+``tests/test_experiments_slot_filling.py`` asserts its claim over several seeds.
 """
 from __future__ import annotations
 

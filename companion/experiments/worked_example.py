@@ -11,8 +11,8 @@ sequence (3,1,0), (4,1,0), (2,0,0), (1,0,1), (3,-1,0) the ideal memory is 3, 7, 
 ``sigmoid(-10) ≈ 4.54e-5`` through, so the measured values miss the ideal ones by a little (the output at step
 4 is 6.9995..., not 7). :func:`leak_bound` bounds that miss.
 
-The chapter ``book/lstm_gates.ipynb`` prints and plots :func:`run_worked_example`; ``tests/
-test_experiments_worked_example.py`` asserts its claims.
+The chapter ``book/lstm_gates.ipynb`` prints and plots :func:`run_worked_example`;
+``tests/test_experiments_worked_example.py`` asserts its claims.
 """
 from __future__ import annotations
 
@@ -152,14 +152,16 @@ def run_worked_example(g: str = "identity", h: str = "identity", state_dict=None
 
 
 def leak_bound(x=None, ideal_memory=IDEAL_MEMORY) -> float:
-    """Bound on how far the exact-sigmoid memory and output can be from the ideal ones.
+    r"""Bound on how far the exact-sigmoid memory and output can be from the ideal ones.
 
     A gate meant to be closed is ``sigmoid(-10) = eps`` open, one meant to be open is ``1 - eps`` open
     (``sigmoid(±90)`` and beyond are 0 or 1 to float64 precision). At each step a closed input gate lets in at most
     ``eps |x1|`` and an open forget gate loses at most ``eps |c|``, and the forget gate (< 1) never amplifies an
     earlier error, so errors add up over the steps; the output gate adds at most ``eps |c|`` more. Hence
 
-        |c_t - ideal| and |a_t - ideal| <= eps * sum_t (|x1_t| + 2 max|ideal c|).
+    .. math:: |c_t - \bar c_t|,\ |a_t - \bar a_t| \le \varepsilon \sum_t \big(|x_{1,t}| + 2 \max_s |\bar c_s|\big),
+
+    with :math:`\bar c, \bar a` the ideal memory and output and :math:`\varepsilon = \sigma(-10)`.
 
     Parameters
     ----------
