@@ -58,6 +58,11 @@ MUTATIONS = {
         "dU = delta.T @ cache.h_prev",
         "dU = cache.h_prev.T @ delta",
     )]},
+    "tanh_only": {"elman_jordan": [(  # right on the visible tests, wrong on a hidden one
+        "elman_step_forward",
+        'h_t = np.tanh(pre) if nonlinearity == "tanh" else np.maximum(pre, 0.0)',
+        "h_t = np.tanh(pre)",  # ignores nonlinearity="relu"
+    )]},
     "raises": {"deep_rnn": [(
         "deep_rnn_forward",
         "def deep_rnn_forward(",
@@ -86,6 +91,7 @@ EXPECTED_LOSSES = {
     "no_forget_gate": {"lstm_gates": (
         {"test_lstm_forward_memory", "test_lstm_worked_example"}, "forgot the forget gate")},
     "missing_transpose": {"elman_jordan": ({"test_elman_backward_weights"}, "missing transpose")},
+    "tanh_only": {"elman_jordan": ({"test_elman_forward"}, "h_t (relu")},  # caught by the hidden tests
     ZIPPED_STUDENT: {ZIPPED_ASSIGNMENT: ({"test_bidir_values"}, "order they were computed")},
 }
 
