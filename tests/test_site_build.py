@@ -7,6 +7,7 @@ repository and issue buttons.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -30,7 +31,9 @@ def notebook_docs(site_build) -> list[str]:
     return [d for d in toc_files(site_build.root) if (site_build.root / f"{strip_suffix(d)}.ipynb").exists()]
 
 
+@functools.lru_cache(maxsize=None)
 def soup(path: Path) -> BeautifulSoup:
+    """Parsed once per test run (the API page is large; the tests read several pages more than once)."""
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
