@@ -311,7 +311,8 @@ def _lstm_direction_forward(X, W, U, bias, a0, c0, reverse, g_tanh, h_tanh):
     Wp, Up, bp = W[perm], U[perm], bias[perm]
     half = np.ones(4 * H, dtype=dtype)
     half[:3 * H] = 0.5  # fold z/2 of the sigmoid-by-tanh into the gate rows (exact)
-    Wh, UhT, bh = Wp * half[:, None], (Up * half[:, None]).T, bp * half
+    Wh, bh = Wp * half[:, None], bp * half
+    UhT = np.ascontiguousarray((Up * half[:, None]).T)  # (H, 4H): a C-ordered right operand is faster
 
     steps, init, out_sl, prev_sl = time_indices(T, reverse)
     G = np.empty((T, B, 4 * H), dtype=dtype)  # (T, B, 4H)
@@ -418,9 +419,9 @@ def _lstm_direction_backward(cache, dout, da_n, dc_n, g_tanh, h_tanh):
     # Weight and input gradients: one product each over all steps.
     dZ = G.reshape(T * B, 4 * H)
     dX = (dZ @ Wp).reshape(T, B, In)
-    dWp = dZ.T @ X.reshape(T * B, In)
-    dUp = dZ.T @ A[prev_sl].reshape(T * B, H)
-    dbp = dZ.sum(axis=0)
+    dWp = (X.reshape(T * B, In).T @ dZ).T  # (4H, In); this operand order is the faster one for BLAS
+    dUp = (A[prev_sl].reshape(T * B, H).T @ dZ).T  # (4H, H)
+    dbp = np.ones(T * B, dtype=dtype) @ dZ  # (4H,) sum over steps and batch
     perm = _perm(H)
     dW, dU, db = np.empty_like(dWp), np.empty_like(dUp), np.empty_like(dbp)
     dW[perm], dU[perm], db[perm] = dWp, dUp, dbp
