@@ -71,14 +71,21 @@ def site_url(site_build):
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser():
+@pytest.fixture(scope="session", autouse=True)
+def _chromium_and_playwright():
+    """Checked before the (session-scoped) site build, so a local run without Chromium skips at once."""
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         _unavailable("playwright (Python) is not installed")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser
