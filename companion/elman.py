@@ -257,7 +257,7 @@ class ElmanRNN(StackedRecurrent):
         Z = hist[out_sl]  # (T, B, H) pre-activations, then hidden states, in place
         np.matmul(X.reshape(T * B, In), W.T, out=Z.reshape(T * B, H))  # all input projections at once
         Z += bias
-        UT = U.T
+        UT = np.ascontiguousarray(U.T)  # (H, H): a C-ordered right operand is faster
         rec = np.empty((B, H), dtype=self.dtype)
         relu = self.nonlinearity == "relu"
         for t in steps:
@@ -293,7 +293,7 @@ class ElmanRNN(StackedRecurrent):
             np.matmul(dz, U, out=dh)  # gradient reaching h_{t-1}
         dZ2 = dZ.reshape(T * B, H)
         dX = (dZ2 @ W).reshape(T, B, In)
-        dW = dZ2.T @ X.reshape(T * B, In)
-        dU = dZ2.T @ hist[prev_sl].reshape(T * B, H)
-        db = dZ2.sum(axis=0)
+        dW = (X.reshape(T * B, In).T @ dZ2).T  # (H, In); this operand order is the faster one for BLAS
+        dU = (hist[prev_sl].reshape(T * B, H).T @ dZ2).T  # (H, H)
+        db = np.ones(T * B, dtype=self.dtype) @ dZ2  # (H,) sum over steps and batch
         return dX, (dh,), (dW, dU, db)
