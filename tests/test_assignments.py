@@ -246,6 +246,13 @@ def test_source_notebooks_have_solutions_hidden_tests_and_points(assignment):
     assert all(re.search(r"\bcheck\w*\(|\bassert ", c.source) for c in grades)
 
 
+def test_instructors_page_lists_every_assignment_with_its_points():
+    page = (ROOT / "book" / "instructors.md").read_text()
+    rows = dict(re.findall(r"^\| `(\w+)` \|.*\| (\d+) \|$", page, re.M))
+    points = {a: _points(nbformat.read(COURSE / "source" / a / f"{a}.ipynb", as_version=4)) for a in ASSIGNMENTS}
+    assert {a: int(p) for a, p in rows.items()} == points
+
+
 def test_course_config_sets_a_timeout_and_leaves_the_root_unset():
     from traitlets.config.loader import PyFileConfigLoader
 
