@@ -69,7 +69,8 @@ def as_float_array(a, name, expected, dtype=None):
 
 def check_finite(arr, name):
     """Raise ValueError if ``arr`` contains NaN or inf."""
-    if not np.isfinite(arr).all():
+    # min and max propagate NaN and expose +-inf, without a full-size boolean temporary
+    if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
         raise ValueError(f"{name} contains NaN or inf")
 
 

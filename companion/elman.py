@@ -277,23 +277,39 @@ class ElmanRNN(StackedRecurrent):
     def _direction_backward(self, cache, dout, dfinal):
         X, hist, W, U, reverse = cache
         T, B, In = X.shape
-        H = self.hidden_size
-        steps, _, out_sl, prev_sl = time_indices(T, reverse)
-        hs = hist[out_sl]  # (T, B, H)
-        if self.nonlinearity == "relu":
-            dZ = (hs > 0).astype(self.dtype)  # f'(z) from the output
-        else:
-            dZ = np.multiply(hs, hs)
-            np.subtract(1.0, dZ, out=dZ)  # 1 - h^2
-        dh = np.zeros((B, H), dtype=self.dtype) if dfinal[0] is None else dfinal[0].copy()
-        for t in reversed(steps):  # backwards through the processing order
-            dh += dout[t]
-            dz = dZ[t]
-            dz *= dh  # (B, H)
-            np.matmul(dz, U, out=dh)  # gradient reaching h_{t-1}
-        dZ2 = dZ.reshape(T * B, H)
-        dX = (dZ2 @ W).reshape(T, B, In)
-        dW = (X.reshape(T * B, In).T @ dZ2).T  # (H, In); this operand order is the faster one for BLAS
-        dU = (hist[prev_sl].reshape(T * B, H).T @ dZ2).T  # (H, H)
-        db = np.ones(T * B, dtype=self.dtype) @ dZ2  # (H,) sum over steps and batch
+        H, dtype = self.hidden_size, self.dtype
+        _, _, out_sl, prev_sl = time_indices(T, reverse)
+        hs, hp = hist[out_sl], hist[prev_sl]  # (T, B, H) states after / before each step
+        # Time is cut into chunks visited in backward order; each chunk's dZ is reduced into the
+        # weight and input gradients by three products, so only a chunk of dZ is ever held.
+        chunk = max(1, min(T, 65536 // max(1, B * H)))
+        dZ_buf = np.empty((chunk, B, H), dtype=dtype)
+        dX = np.empty((T, B, In), dtype=dtype)
+        dW = np.zeros((H, In), dtype=dtype)
+        dU = np.zeros((H, H), dtype=dtype)
+        db = np.zeros(H, dtype=dtype)
+        ones = np.ones(chunk * B, dtype=dtype)
+        dh = np.zeros((B, H), dtype=dtype) if dfinal[0] is None else dfinal[0].copy()
+        starts = list(range(0, T, chunk))
+        if not reverse:
+            starts = starts[::-1]
+        for s0 in starts:
+            s1 = min(T, s0 + chunk)
+            n = s1 - s0
+            dZ = dZ_buf[:n]  # (n, B, H)
+            if self.nonlinearity == "relu":
+                np.greater(hs[s0:s1], 0.0, out=dZ)  # f'(z) from the output
+            else:
+                np.multiply(hs[s0:s1], hs[s0:s1], out=dZ)
+                np.subtract(1.0, dZ, out=dZ)  # 1 - h^2
+            for k in (range(n - 1, -1, -1) if not reverse else range(n)):
+                dh += dout[s0 + k]
+                dz = dZ[k]
+                dz *= dh  # (B, H)
+                np.matmul(dz, U, out=dh)  # gradient reaching h_{t-1}
+            dZ2 = dZ.reshape(n * B, H)
+            np.matmul(dZ2, W, out=dX[s0:s1].reshape(n * B, In))
+            dW += (X[s0:s1].reshape(n * B, In).T @ dZ2).T  # (H, In); the faster operand order for BLAS
+            dU += (hp[s0:s1].reshape(n * B, H).T @ dZ2).T  # (H, H)
+            db += ones[:n * B] @ dZ2  # (H,)
         return dX, (dh,), (dW, dU, db)

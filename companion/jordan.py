@@ -258,6 +258,11 @@ class JordanRNN(_ParamsMixin):
         self.state_grad = None
         self._record = None
 
+    # The classic form: one layer, one direction (same attributes as ElmanRNN/LSTM).
+    num_layers = 1
+    num_directions = 1
+    bidirectional = False
+
     def __repr__(self):
         return (f"JordanRNN({self.input_size}, {self.hidden_size}, {self.output_size}, "
                 f"nonlinearity={self.nonlinearity!r}, output_activation={self.output_activation!r})")

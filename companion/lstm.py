@@ -489,7 +489,7 @@ class LSTM(StackedRecurrent):
         return extra
 
     def forward(self, x, state=None):
-        """Run the sequence; see :meth:`StackedRecurrent.forward`.
+        """Run the sequence; see :meth:`companion.recurrent.StackedRecurrent.forward`.
 
         Parameters
         ----------

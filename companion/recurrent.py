@@ -31,7 +31,7 @@ from companion._checks import (
     as_float_array,
 )
 
-__all__ = ["StackedRecurrent", "make_rng"]
+__all__ = ["StackedRecurrent", "make_rng", "time_indices"]
 
 
 def make_rng(seed):
@@ -73,6 +73,14 @@ class _ParamsMixin:
         Returns
         -------
         dict of str -> ndarray
+
+        Examples
+        --------
+        >>> from companion.elman import ElmanRNN
+        >>> a, b = ElmanRNN(2, 3, seed=0), ElmanRNN(2, 3, seed=1)
+        >>> b.load_state_dict(a.state_dict())
+        >>> bool((a.params["weight_hh_l0"] == b.params["weight_hh_l0"]).all())
+        True
         """
         return {k: v.copy() for k, v in self.params.items()}
 
@@ -180,6 +188,19 @@ class StackedRecurrent(_ParamsMixin):
         Same keys; overwritten (in place) by each :meth:`backward`.
     state_grad : ndarray or tuple of ndarray or None
         Gradient with respect to the initial state of the last backward (same structure as the state).
+
+    Examples
+    --------
+    The sequence models are its subclasses:
+
+    >>> from companion.elman import ElmanRNN
+    >>> rnn = ElmanRNN(3, 4, num_layers=2, bidirectional=True, seed=0)
+    >>> isinstance(rnn, StackedRecurrent), rnn.num_directions
+    (True, 2)
+    >>> [name for name in rnn.params if name.endswith("l1_reverse")]
+    ['weight_ih_l1_reverse', 'weight_hh_l1_reverse', 'bias_ih_l1_reverse', 'bias_hh_l1_reverse']
+    >>> rnn.params["weight_ih_l1"].shape     # layer 1 reads both directions of layer 0
+    (4, 8)
     """
 
     _gates = 1  # blocks of H rows in the weight matrices (4 for the LSTM)
@@ -394,6 +415,13 @@ def time_indices(T, reverse):
     slot t and writes slot t+1; run backwards, step t reads slot t+1 and writes slot t.
     Both the T outputs and the T "previous" states are therefore contiguous slices.
 
+    Parameters
+    ----------
+    T : int
+        Number of steps.
+    reverse : bool
+        True for the backward-in-time direction.
+
     Returns
     -------
     steps : range
@@ -401,6 +429,12 @@ def time_indices(T, reverse):
     init_slot : int
     out_slice, prev_slice : slice
         Slices of the buffer holding, in time order, the states after and before each step.
+
+    Examples
+    --------
+    >>> steps, init, out_sl, prev_sl = time_indices(3, reverse=True)
+    >>> list(steps), init, out_sl, prev_sl
+    ([2, 1, 0], 3, slice(0, 3, None), slice(1, 4, None))
     """
     if reverse:
         return range(T - 1, -1, -1), T, slice(0, T), slice(1, T + 1)
