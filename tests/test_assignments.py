@@ -14,7 +14,6 @@ commands there once, as the instructor would, from that folder:
 
 The tests then read what those commands wrote: the release, the autograded notebooks and the CSV.
 """
-import copy
 import csv
 import os
 import re
@@ -296,13 +295,16 @@ def test_release_has_no_solution_code_and_no_hidden_tests(course, assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_release_runs_and_only_the_work_to_do_raises(course, assignment, tmp_path):
-    """The student version, run top to bottom: NotImplementedError where work is expected, nothing else."""
-    from nbclient import NotebookClient
+def test_release_runs_and_only_the_work_to_do_raises(course, assignment):
+    """The student version, run top to bottom: NotImplementedError where work is expected, nothing else.
 
-    nb = copy.deepcopy(course.releases[assignment])
-    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    The "blank" student submitted the release untouched, so its autograded notebook is the release run
+    top to bottom in a fresh kernel (plus the hidden tests, which meet the same NotImplementedError);
+    running the release a second time here would only double the cost.
+    """
+    nb = course.notebook("autograded", "blank", assignment)
+    assert [c.source for c in nb.cells if not c.metadata["nbgrader"].get("grade")] == \
+        [c.source for c in course.releases[assignment].cells if not c.metadata["nbgrader"].get("grade")]
     raised = 0
     for cell in nb.cells:
         if cell.cell_type != "code":
