@@ -1,0 +1,117 @@
+"""Speed and memory benchmark: companion's LSTM and Elman network against PyTorch's CPU layers.
+
+Each measurement runs in its own process with the same number of BLAS/OpenMP threads, times forward +
+backward (BPTT, every gradient) over at least 11 runs after warm-up, and reports the median. Besides the
+ratio companion/torch it reports the *GEMM floor*: the time numpy needs for the same matrix products done
+as a few large calls (the work BPTT cannot avoid), and the peak memory of forward + backward against the
+size of the activations BPTT must keep. Every figure is printed next to its target; the script exits with
+status 1 when a target is missed.
+
+Run it with ``make benchmark`` or ``python benchmarks/run.py`` (``--quick`` for a smoke run).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SHAPES = [(100, 32, 64, 128), (50, 1, 16, 32), (200, 64, 128, 256)]
+TARGET_SHAPE = (100, 32, 64, 128)
+MEMORY_SHAPE = (200, 64, 128, 256)
+TARGETS = {  # at TARGET_SHAPE, LSTM, 2 threads
+    ("torch", "float64"): 0.8,
+    ("torch", "float32"): 1.5,
+    ("floor", "float64"): 2.0,
+    ("floor", "float32"): 2.0,
+}
+MEMORY_TARGET = 1.5
+WORKER = Path(__file__).with_name("worker.py")
+
+
+def measure(impl, model, shape, dtype, threads, repeats, warmup):
+    """Run one measurement in a fresh process and return its JSON result."""
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    cmd = [sys.executable, str(WORKER), "--impl", impl, "--model", model,
+           "--shape", ",".join(map(str, shape)), "--dtype", dtype,
+           "--threads", str(threads), "--repeats", str(repeats), "--warmup", str(warmup)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"worker failed: {' '.join(cmd)}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=11)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="only the target shape, 11 runs")
+    parser.add_argument("--json", type=Path, help="also write all results to this file")
+    args = parser.parse_args(argv)
+    if args.repeats < 11:
+        parser.error("--repeats must be at least 11 (medians of fewer runs are too noisy here)")
+
+    shapes = [TARGET_SHAPE] if args.quick else SHAPES
+    results, missed = [], []
+    print(f"forward + backward (BPTT), median of {args.repeats} runs after {args.warmup} warm-up runs, "
+          f"{args.threads} threads, each measurement in its own process")
+    header = (f"{'model':6} {'dtype':8} {'(T, B, D, H)':>20} {'companion':>11} {'torch':>9} "
+              f"{'floor':>9} {'c/torch':>8} {'target':>7} {'c/floor':>8} {'target':>7}")
+    print(header)
+    print("-" * len(header))
+    for model in ("lstm", "elman"):
+        for shape in shapes:
+            for dtype in ("float64", "float32"):
+                comp = measure("companion", model, shape, dtype, args.threads, args.repeats, args.warmup)
+                ref = measure("torch", model, shape, dtype, args.threads, args.repeats, args.warmup)
+                floor = measure("floor", model, shape, dtype, args.threads, args.repeats, args.warmup)
+                r_torch = comp["median_s"] / ref["median_s"]
+                r_floor = comp["median_s"] / floor["median_s"]
+                t_torch = t_floor = None
+                if model == "lstm" and shape == TARGET_SHAPE:
+                    t_torch = TARGETS[("torch", dtype)]
+                    t_floor = TARGETS[("floor", dtype)]
+                    if r_torch > t_torch:
+                        missed.append(f"lstm {dtype} {shape}: companion/torch {r_torch:.2f} > {t_torch}")
+                    if r_floor > t_floor:
+                        missed.append(f"lstm {dtype} {shape}: companion/floor {r_floor:.2f} > {t_floor}")
+                fmt = lambda t: "" if t is None else f"<= {t}"  # noqa: E731
+                print(f"{model:6} {dtype:8} {str(shape):>20} {comp['median_s'] * 1e3:9.2f}ms "
+                      f"{ref['median_s'] * 1e3:7.2f}ms {floor['median_s'] * 1e3:7.2f}ms "
+                      f"{r_torch:8.2f} {fmt(t_torch):>7} {r_floor:8.2f} {fmt(t_floor):>7}", flush=True)
+                results.append({"model": model, "shape": shape, "dtype": dtype, "companion": comp,
+                                "torch": ref, "floor": floor, "ratio_torch": r_torch, "ratio_floor": r_floor})
+
+    print()
+    print(f"peak memory of forward + backward at (T, B, D, H) = {MEMORY_SHAPE}")
+    for model in ("lstm", "elman"):
+        for dtype in ("float64", "float32"):
+            mem = measure("memory", model, MEMORY_SHAPE, dtype, args.threads, 1, 0)
+            ratio = mem["peak_bytes"] / mem["activation_bytes"]
+            ok = ratio <= MEMORY_TARGET
+            if not ok:
+                missed.append(f"{model} {dtype} memory: {ratio:.2f} x activations > {MEMORY_TARGET}")
+            print(f"{model:6} {dtype:8} peak {mem['peak_bytes'] / 2**20:8.1f} MiB, activations BPTT keeps "
+                  f"{mem['activation_bytes'] / 2**20:8.1f} MiB ({mem['activation_what']}): "
+                  f"ratio {ratio:.2f}, target <= {MEMORY_TARGET}")
+            results.append({"model": model, "dtype": dtype, "memory": mem, "ratio_memory": ratio})
+
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    print()
+    if missed:
+        print("TARGETS MISSED:")
+        for line in missed:
+            print("  " + line)
+        return 1
+    print("all targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""One benchmark measurement in its own process; prints one JSON line. Used by ``benchmarks/run.py``."""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+
+
+def timed(step, repeats, warmup):
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return {"median_s": statistics.median(times), "min_s": min(times), "runs": repeats}
+
+
+def companion_step(model_name, T, B, D, H, dtype):
+    from companion.elman import ElmanRNN
+    from companion.lstm import LSTM
+
+    cls = LSTM if model_name == "lstm" else ElmanRNN
+    model = cls(D, H, dtype=dtype, seed=0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((T, B, D)).astype(dtype)
+    dout = np.ones((T, B, H), dtype=dtype)
+
+    def step():
+        model.forward(x)
+        model.backward(dout)
+
+    return model, x, dout, step
+
+
+def torch_step(model_name, T, B, D, H, dtype, threads):
+    import torch
+
+    torch.set_num_threads(threads)
+    tdtype = getattr(torch, dtype)
+    torch.manual_seed(0)
+    cls = torch.nn.LSTM if model_name == "lstm" else torch.nn.RNN
+    model = cls(D, H).to(tdtype)
+    x = torch.randn(T, B, D, dtype=tdtype, requires_grad=True)
+    dout = torch.ones(T, B, H, dtype=tdtype)
+
+    def step():
+        for p in model.parameters():
+            p.grad = None
+        x.grad = None
+        out, _ = model(x)
+        out.backward(dout)
+
+    return step
+
+
+def floor_step(model_name, T, B, D, H, dtype):
+    """The matrix products of forward + backward, done as six large calls."""
+    G = 4 * H if model_name == "lstm" else H
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((T * B, D)).astype(dtype)  # (T*B, D)
+    A = rng.standard_normal((T * B, H)).astype(dtype)  # (T*B, H) previous outputs
+    W = rng.standard_normal((G, D)).astype(dtype)  # (G, D)
+    U = rng.standard_normal((G, H)).astype(dtype)  # (G, H)
+    Z = np.empty((T * B, G), dtype)
+    dZ = rng.standard_normal((T * B, G)).astype(dtype)
+    dA = np.empty((T * B, H), dtype)
+    dX = np.empty((T * B, D), dtype)
+    dW = np.empty((G, D), dtype)
+    dU = np.empty((G, H), dtype)
+
+    def step():
+        np.matmul(X, W.T, out=Z)  # input projection, all steps
+        np.matmul(A, U.T, out=Z)  # recurrent products, all steps
+        np.matmul(dZ, U, out=dA)  # gradient on the previous outputs
+        np.matmul(dZ, W, out=dX)  # gradient on the inputs
+        np.matmul(dZ.T, X, out=dW)  # input weights
+        np.matmul(dZ.T, A, out=dU)  # recurrent weights
+
+    return step
+
+
+def memory(model_name, T, B, D, H, dtype):
+    import tracemalloc
+
+    model, x, dout, step = companion_step(model_name, T, B, D, H, dtype)
+    itemsize = np.dtype(dtype).itemsize
+    if model_name == "lstm":
+        per_step, what = 6 * H, "4 gate openings, memory c and output a per step"
+    else:
+        per_step, what = H, "hidden state h per step"
+    tracemalloc.start()
+    step()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"peak_bytes": peak, "activation_bytes": T * B * per_step * itemsize, "activation_what": what}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--impl", choices=["companion", "torch", "floor", "memory"], required=True)
+    p.add_argument("--model", choices=["lstm", "elman"], required=True)
+    p.add_argument("--shape", required=True)
+    p.add_argument("--dtype", choices=["float32", "float64"], required=True)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=11)
+    p.add_argument("--warmup", type=int, default=3)
+    a = p.parse_args()
+    T, B, D, H = map(int, a.shape.split(","))
+    if a.impl == "companion":
+        result = timed(companion_step(a.model, T, B, D, H, a.dtype)[-1], a.repeats, a.warmup)
+    elif a.impl == "torch":
+        result = timed(torch_step(a.model, T, B, D, H, a.dtype, a.threads), a.repeats, a.warmup)
+    elif a.impl == "floor":
+        result = timed(floor_step(a.model, T, B, D, H, a.dtype), a.repeats, a.warmup)
+    else:
+        result = memory(a.model, T, B, D, H, a.dtype)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
