@@ -175,14 +175,16 @@ def temporal_xor_experiment(seed=0, hidden_size=2, n_bits=3000, passes=600, lr=0
     units whose previous values are the context, one output unit with a sigmoid that
     predicts the next bit: :math:`h_t = \tanh(W x_t + U h_{t-1} + b)`,
     :math:`p_t = \sigma(V h_t + c)`. It is trained with binary cross-entropy by
-    backpropagation through time and Adam. The ``n_bits`` stream is cut into
-    ``chunk``-bit pieces, processed side by side as one batch, each from a zero context;
-    one pass over the stream is one Adam step.
+    backpropagation through time and Adam (gradient norm clipped at 5). The ``n_bits`` stream
+    is cut into ``chunk``-bit pieces, processed side by side as one batch, each from a zero
+    context; one pass over the stream is one Adam step.
 
     Differences from Elman (1990), who used sigmoid hidden units, squared error, plain
     gradient descent and one-step backpropagation (the context is a copy): a tanh unit is a
     sigmoid unit rescaled (:math:`\tanh(u) = 2\sigma(2u) - 1`), so the family of networks is
-    the same; the rest changes how fast, not what, the network learns.
+    the same; both losses are minimised by the same prediction (the probability that the next
+    bit is 1); the optimiser and backpropagation through whole pieces change how the weights
+    get there.
 
     Parameters
     ----------
