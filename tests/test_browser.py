@@ -1,10 +1,12 @@
 """Browser tests of the built site, offline: Debian's Chromium driven by Playwright (sync API).
 
 The site (built once per run by the ``site_build`` fixture, shared with test_site_build.py) is served on
-127.0.0.1 by an ``http.server`` thread. Every request the browser makes is intercepted: requests to any other
-host are recorded and aborted, and each test asserts there were none. Each page of the table of contents must
+127.0.0.1 by an ``http.server`` thread. Every request to another host is intercepted (routed, recorded and
+aborted; a request listener and a websocket listener record anything the route might miss), and each test
+asserts there were none. Each page of the table of contents must
 load without console errors, typeset every equation with the bundled MathJax, load every image; the search
-page must find "forget gate"; next/previous links must walk the table of contents. A screenshot of each page
+page must find "forget gate"; every page's previous/next links must follow the table of contents, and
+clicking them must navigate. A screenshot of each page
 goes to test-artifacts/screenshots/ (git-ignored).
 
 Without /usr/bin/chromium (or Playwright) these tests are skipped locally and FAIL in CI (``CI=true``).
@@ -96,12 +98,13 @@ def browser():
 
 
 class Visit:
-    """A fresh browser context whose requests are all intercepted; records console errors and foreign requests."""
+    """A fresh browser context that blocks and records requests to other hosts, and records console errors."""
 
     def __init__(self, browser):
         self.context = browser.new_context(viewport=VIEWPORT, service_workers="block")
         self.context.set_default_timeout(TIMEOUT_MS)
         self.foreign: list[str] = []
+        self.blocked: list[str] = []
         self.errors: list[str] = []
         # Only requests that do NOT go to 127.0.0.1 are routed (the regex is matched inside the browser driver,
         # so local requests do not make a round trip through Python): each is recorded and aborted.
@@ -115,6 +118,7 @@ class Visit:
         self.page.on("websocket", lambda ws: self.foreign.append(ws.url))
 
     def _route(self, route):
+        self.blocked.append(route.request.url)
         if route.request.url not in self.foreign:
             self.foreign.append(route.request.url)
         route.abort("blockedbyclient")
@@ -244,6 +248,7 @@ def test_requests_to_other_hosts_are_caught(browser, site_url):
         v.page.goto(f"{site_url}/{PAGES[0]}.html", wait_until="domcontentloaded")
         v.page.evaluate("() => fetch('https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js').catch(() => null)")
         assert v.foreign == ["https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"]
+        assert v.blocked == v.foreign, "the route itself must catch and abort it"
     finally:
         v.close()
 
