@@ -139,3 +139,15 @@ def test_adding_problem_input_checks():
         adding_problem_experiment("lstm", stages=[(10, 5, 0.01)])
     with pytest.raises(ValueError, match="batch_size"):
         adding_problem_experiment("lstm", stages=[AddingStage(10, 1, 0.01)], batch_size=0)
+
+
+def test_single_threaded_blas_limits_and_restores_the_blas_threads():
+    threadpoolctl = pytest.importorskip("threadpoolctl")  # in requirements.txt; optional for the package
+    before = [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+    from companion.experiments.classics import single_threaded_blas
+
+    with single_threaded_blas():
+        inside = [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+    after = [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+    assert inside and all(n == 1 for n in inside)
+    assert after == before

@@ -20,7 +20,6 @@ floating-point rounding in the last digits).
 """
 from __future__ import annotations
 
-import ctypes
 import functools
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,45 +66,21 @@ def _check_positive(value, name):
     return float(value)
 
 
-@functools.lru_cache(maxsize=1)
-def _openblas_thread_functions():
-    """``(get, set)`` thread-count functions of the OpenBLAS numpy uses, or None if not found."""
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as maps:  # Linux: the loaded shared libraries
-            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line})
-        for path in paths:
-            lib = ctypes.CDLL(path)
-            for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"),
-                                   ("openblas", "")):
-                get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                set_ = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                if get is not None and set_ is not None:
-                    get.restype, set_.argtypes = ctypes.c_int, [ctypes.c_int]
-                    return get, set_
-    except OSError:
-        pass
-    return None
-
-
 @contextmanager
 def single_threaded_blas():
-    """Run the enclosed code with OpenBLAS limited to one thread (a no-op where that is not possible).
+    """Run the enclosed code with the BLAS library limited to one thread.
 
     These experiments multiply many small matrices, one per time step; splitting each product
-    over several threads costs more than it saves, and far more on a busy machine. This does
-    what ``threadpoolctl.threadpool_limits(1)`` does, for numpy's bundled OpenBLAS on Linux.
+    over several threads costs more than it saves, and far more on a busy machine. Uses
+    ``threadpoolctl`` (installed by the course's requirements); without it, this does nothing.
     """
-    funcs = _openblas_thread_functions()
-    if funcs is None:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: the package itself needs only numpy
         yield
         return
-    get, set_ = funcs
-    before = get()
-    set_(1)
-    try:
+    with threadpool_limits(limits=1, user_api="blas"):
         yield
-    finally:
-        set_(before)
 
 
 def _single_threaded(func):
