@@ -24,8 +24,9 @@ site: $(VENV)/.site-installed
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Site built: open _build/html/index.html, or run 'make serve' and visit http://127.0.0.1:8000/"
 
+# One BLAS thread per worker: two workers on two cores, and the models multiply small matrices.
 test: $(VENV)/.test-installed
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 
 serve:
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000
