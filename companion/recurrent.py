@@ -64,6 +64,28 @@ def _to_numpy(value):
     return np.asarray(value)
 
 
+def copy_state_dict(params, state_dict):
+    """Copy ``state_dict`` into the arrays of ``params`` in place, checking keys and shapes.
+
+    The arrays keep their identity (optimisers holding them stay valid); values, numpy arrays or
+    torch tensors, are cast to each array's dtype.
+
+    Raises
+    ------
+    ValueError
+        On missing or unexpected keys, or a shape mismatch.
+    """
+    missing = sorted(set(params) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(params))
+    if missing or unexpected:
+        raise ValueError(f"state_dict keys do not match: missing {missing}, unexpected {unexpected}")
+    for name, target in params.items():
+        value = _to_numpy(state_dict[name])
+        if value.shape != target.shape:
+            raise ValueError(f"state_dict[{name!r}] must have shape {target.shape}; got {value.shape}")
+        np.copyto(target, value, casting="unsafe")
+
+
 class _ParamsMixin:
     """``params``/``grads`` dictionaries and state-dict helpers (PyTorch-style names)."""
 
@@ -100,15 +122,7 @@ class _ParamsMixin:
         ValueError
             On missing or unexpected keys, or a shape mismatch.
         """
-        missing = sorted(set(self.params) - set(state_dict))
-        unexpected = sorted(set(state_dict) - set(self.params))
-        if missing or unexpected:
-            raise ValueError(f"state_dict keys do not match: missing {missing}, unexpected {unexpected}")
-        for name, target in self.params.items():
-            value = _to_numpy(state_dict[name])
-            if value.shape != target.shape:
-                raise ValueError(f"state_dict[{name!r}] must have shape {target.shape}; got {value.shape}")
-            np.copyto(target, value, casting="unsafe")
+        copy_state_dict(self.params, state_dict)
 
     # PyTorch interop: the names and layouts are PyTorch's already.
     def load_torch_state_dict(self, state_dict):

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from companion.layers import Linear
+from companion.recurrent import copy_state_dict
 
 __all__ = ["SequenceModel"]
 
@@ -183,15 +184,7 @@ class SequenceModel:
         ValueError
             On missing or unexpected keys, or a shape mismatch.
         """
-        missing = [k for k in self.params if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in self.params]
-        if missing or unexpected:
-            raise ValueError(f"state_dict keys do not match: missing {missing}, unexpected {unexpected}")
-        for name, target in self.params.items():
-            value = np.asarray(state_dict[name])
-            if value.shape != target.shape:
-                raise ValueError(f"state_dict[{name!r}] must have shape {target.shape}; got {value.shape}")
-            np.copyto(target, value, casting="unsafe")
+        copy_state_dict(self.params, state_dict)
 
     def backward(self, dy):
         """Backpropagate through the head and the rnn; fills ``grads``.
