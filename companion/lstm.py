@@ -324,6 +324,7 @@ def _lstm_direction_forward(X, W, U, bias, a0, c0, reverse, g_tanh, h_tanh):
     C[init] = c0
     rec = np.empty((B, 4 * H), dtype=dtype)
     tmp = np.empty((B, H), dtype=dtype)
+    shift = np.where(half == 0.5, 0.5, 0.0).astype(dtype)  # (4H,) with half: f = tanh(z/2)/2 + 1/2
     for t in steps:
         prev, cur = (t, t + 1) if not reverse else (t + 1, t)
         gt = G[t]  # (B, 4H): [z_o, z_i, z_f]/2 and z
@@ -333,9 +334,8 @@ def _lstm_direction_forward(X, W, U, bias, a0, c0, reverse, g_tanh, h_tanh):
             np.tanh(gt, out=gt)
         else:
             np.tanh(gt[:, :3 * H], out=gt[:, :3 * H])
-        s = gt[:, :3 * H]
-        s *= 0.5
-        s += 0.5  # f(z_o), f(z_i), f(z_f)
+        gt *= half  # whole rows: faster than a strided [:, :3H] slice; the g block is unchanged (x 1 + 0)
+        gt += shift  # f(z_o), f(z_i), f(z_f)
         o, i, f, gz = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:3 * H], gt[:, 3 * H:]
         c = C[cur]
         np.multiply(gz, i, out=c)  # g(z) f(z_i)
