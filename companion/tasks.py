@@ -16,12 +16,14 @@ frozen dataclass of numpy arrays, time-major like the models: inputs are (T, B, 
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
-from companion._checks import check_positive_int
+from companion._checks import check_dtype, check_positive_int
+from companion.recurrent import make_rng
 
 __all__ = [
     "TemporalXOR",
@@ -39,11 +41,28 @@ __all__ = [
 
 
 def _rng(seed):
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
-    raise ValueError(f"seed must be None, an int or a numpy.random.Generator; got {seed!r}")
+    """``seed`` as a Generator; ValueError naming ``seed`` for anything else (e.g. -1, 1.5, "a")."""
+    return make_rng(seed)
+
+
+def _check_int(value, name, expected):
+    """Return ``value`` as int if it is an integer (not a bool), else raise ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be {expected}; got {value!r}")
+    return int(value)
+
+
+def _check_mask01(mask, shape, name="mask"):
+    """Return ``mask`` as a bool array of ``shape``; it must hold booleans or the numbers 0/1."""
+    m = np.asarray(mask)
+    if m.shape != shape:
+        raise ValueError(f"{name} must have the shape of ids {shape} (True = token, False = padding); got {m.shape}")
+    if m.dtype != bool:
+        if not (m.dtype.kind in "iuf" and np.isin(m, (0, 1)).all()):
+            raise ValueError(f"{name} must hold booleans (or the numbers 0/1); got dtype {m.dtype}"
+                             + (f" with values {np.unique(m)[:5].tolist()}" if m.dtype.kind in "iufc" else ""))
+        m = m.astype(bool)
+    return m
 
 
 # --------------------------------------------------------------------------- temporal XOR
@@ -63,6 +82,15 @@ class TemporalXOR:
         Position of the *target* bit inside its triple: 0 and 1 are random bits, 2 is the XOR.
     predictable : ndarray of bool, (T,)
         ``phase == 2``: only these targets can be predicted (from the two bits before).
+
+    Examples
+    --------
+    >>> from companion.tasks import temporal_xor
+    >>> data = temporal_xor(7, seed=0)
+    >>> data.bits, data.targets[:, 0, 0]            # targets: the next bit at each step
+    (array([1, 1, 0, 1, 0, 1, 0]), array([1., 0., 1., 0., 1., 0.]))
+    >>> data.predictable
+    array([False,  True, False, False,  True, False])
     """
 
     bits: np.ndarray
@@ -121,7 +149,7 @@ def temporal_xor(n_bits=3000, seed=None):
     ----------
     n_bits : int, default 3000
         Length of the stream, >= 4 (it is cut after ``n_bits``, so it need not be a multiple of 3).
-    seed : int, numpy.random.Generator or None
+    seed : int >= 0, numpy.random.Generator or None
 
     Returns
     -------
@@ -176,30 +204,29 @@ CONTEXT_NAMES = ("self", "left", "right")
 TEMPLATES = ("verb_first", "verb_last")
 
 
-class SlotBatch(NamedTuple):
-    """A padded, time-major batch of sentences; see :meth:`SlotFillingCorpus.batch`."""
-
-    x: np.ndarray  # (T, B, V) one-hot words, zeros at padding
-    targets: np.ndarray  # (T, B) label ids (0 at padding)
-    mask: np.ndarray  # (T, B) bool, True at real tokens
-    context: np.ndarray  # (T, B) context codes: 0 self, 1 left, 2 right (0 at padding)
-
-
 def pad_sequences(seqs, pad_value=0):
     """Stack 1-D integer sequences of different lengths into a time-major (T, B) array.
 
     Parameters
     ----------
-    seqs : list of 1-D array_like of int
-        B sequences; T is the longest length.
+    seqs : sequence of B array_like of int, the b-th of shape (L_b,)
+        B non-empty integer sequences (e.g. a list of word-id arrays); T = max L_b. Values must
+        fit in int64.
     pad_value : int, default 0
-        Written after the end of the shorter sequences.
+        Written after the end of the shorter sequences; an integer that fits in int64.
 
     Returns
     -------
-    padded : ndarray of int, (T, B)
+    padded : ndarray of int64, (T, B)
+        Column b holds ``seqs[b]`` followed by ``pad_value``.
     mask : ndarray of bool, (T, B)
         True at real elements, False at padding.
+
+    Raises
+    ------
+    ValueError
+        If ``seqs`` is not a non-empty sequence of non-empty 1-D integer sequences with values
+        that fit in int64, or ``pad_value`` is not such an integer.
 
     Examples
     --------
@@ -212,12 +239,32 @@ def pad_sequences(seqs, pad_value=0):
     >>> mask[:, 1]
     array([ True, False, False])
     """
-    seqs = [np.asarray(s) for s in seqs]
+    expected = "a sequence of B non-empty 1-D integer sequences, the b-th of shape (L_b,)"
+    if isinstance(seqs, (str, bytes)) or isinstance(seqs, np.ndarray) and seqs.ndim == 0:
+        raise ValueError(f"seqs must be {expected}; got {seqs!r}")
+    try:
+        seqs = list(seqs)
+    except TypeError:
+        raise ValueError(f"seqs must be {expected}; got {type(seqs).__name__} {seqs!r}") from None
     if not seqs:
         raise ValueError("seqs is empty: need at least one sequence")
+    info = np.iinfo(np.int64)
+    pad_value = _check_int(pad_value, "pad_value", "an integer (padded arrays hold int64 ids)")
+    if not info.min <= pad_value <= info.max:
+        raise ValueError(f"pad_value must fit in int64 [{info.min}, {info.max}]; got {pad_value}")
+    arrays = []
     for i, s in enumerate(seqs):
+        try:
+            s = np.asarray(s)
+        except (TypeError, ValueError):
+            raise ValueError(f"seqs[{i}] must be a non-empty 1-D integer sequence of shape (L,); "
+                             f"got {s!r}") from None
         if s.ndim != 1 or s.size == 0 or not np.issubdtype(s.dtype, np.integer):
             raise ValueError(f"seqs[{i}] must be a non-empty 1-D integer sequence; got shape {s.shape}, dtype {s.dtype}")
+        if s.dtype == np.uint64 and s.max() > info.max:
+            raise ValueError(f"seqs[{i}] has values > {info.max}, which do not fit in the int64 output")
+        arrays.append(s)
+    seqs = arrays
     T, B = max(len(s) for s in seqs), len(seqs)
     padded = np.full((T, B), pad_value, dtype=np.int64)
     mask = np.zeros((T, B), dtype=bool)
@@ -232,17 +279,24 @@ def one_hot(ids, size, mask=None, dtype=np.float64):
 
     Parameters
     ----------
-    ids : array_like of int, any shape (e.g. (T, B))
-        Values in ``[0, size)``.
+    ids : array_like of int, any shape S (e.g. (T, B), or () for a single id)
+        Values in ``[0, size)`` (at unmasked positions).
     size : int
-        Length of the one-hot vectors (the vocabulary size V).
-    mask : array_like of bool, same shape as ``ids``, optional
-        False positions (padding) get a zero vector.
-    dtype : float dtype, default float64
+        Length of the one-hot vectors (the vocabulary size V), >= 1.
+    mask : array_like of bool (or of 0/1), shape S, optional
+        False positions (padding) get a zero vector; their ids are not checked.
+    dtype : {np.float64, np.float32}, default np.float64
+        Floating dtype of the result (the models take floating inputs only).
 
     Returns
     -------
-    ndarray, ``ids.shape + (size,)``
+    ndarray of ``dtype``, shape S + (size,)
+
+    Raises
+    ------
+    ValueError
+        For non-integer ids, ids out of range, a mask of the wrong shape or with values other
+        than True/False/0/1, ``size`` < 1, or a dtype other than float32/float64.
 
     Examples
     --------
@@ -250,20 +304,55 @@ def one_hot(ids, size, mask=None, dtype=np.float64):
     >>> one_hot([[2], [0]], 3, mask=[[True], [False]])[:, 0]
     array([[0., 0., 1.],
            [0., 0., 0.]])
+    >>> one_hot(1, 3)                               # a single id: shape () -> (3,)
+    array([0., 1., 0.])
     """
     size = check_positive_int(size, "size")
+    dtype = check_dtype(dtype)
     ids = np.asarray(ids)
     if not np.issubdtype(ids.dtype, np.integer):
         raise ValueError(f"ids must hold integers; got dtype {ids.dtype}")
-    m = np.ones(ids.shape, bool) if mask is None else np.asarray(mask, dtype=bool)
-    if m.shape != ids.shape:
-        raise ValueError(f"mask must have the shape of ids {ids.shape}; got {m.shape}")
+    m = np.ones(ids.shape, bool) if mask is None else _check_mask01(mask, ids.shape)
     if ((ids[m] < 0) | (ids[m] >= size)).any():
         raise ValueError(f"ids must lie in [0, size) = [0, {size}) at unmasked positions")
     out = np.zeros(ids.shape + (size,), dtype=dtype)
-    idx = np.nonzero(m)
-    out[idx + (ids[idx],)] = 1.0
+    rows = np.flatnonzero(m)  # positions in ids.ravel() that get a one
+    out.reshape(-1, size)[rows, ids.reshape(-1)[rows]] = 1.0
     return out
+
+
+class SlotBatch(NamedTuple):
+    """A padded, time-major batch of sentences; see :meth:`SlotFillingCorpus.batch`.
+
+    T is the length of the longest sentence in the batch, B the number of sentences and V the
+    vocabulary size. Sentence b fills steps ``0 .. L_b - 1`` of column b; the rest is padding.
+    The first three fields are what :func:`companion.training.train` and the losses take.
+
+    Attributes
+    ----------
+    x : ndarray of float, (T, B, V)
+        One-hot words (the model input); all zeros at padding.
+    targets : ndarray of int64, (T, B)
+        Slot label ids into ``SlotFillingCorpus.labels``; 0 at padding.
+    mask : ndarray of bool, (T, B)
+        True at real tokens, False at padding (pass it to the loss and the accuracy).
+    context : ndarray of int64, (T, B)
+        Which context decides each token's label: 0 ``"self"``, 1 ``"left"``, 2 ``"right"``
+        (names in ``SlotFillingCorpus.context_names``); 0 at padding.
+
+    Examples
+    --------
+    >>> from companion.tasks import slot_filling
+    >>> b = slot_filling(3, seed=0).batch([0, 2])
+    >>> b.x.shape, b.targets.shape, b.mask.shape, b.context.shape
+    ((8, 2, 37), (8, 2), (8, 2), (8, 2))
+    >>> x, targets, mask = b[:3]                    # what the training loop takes
+    """
+
+    x: np.ndarray  # (T, B, V) one-hot words, zeros at padding
+    targets: np.ndarray  # (T, B) label ids (0 at padding)
+    mask: np.ndarray  # (T, B) bool, True at real tokens
+    context: np.ndarray  # (T, B) context codes: 0 self, 1 left, 2 right (0 at padding)
 
 
 @dataclass(frozen=True)
@@ -283,6 +372,19 @@ class SlotFillingCorpus:
     templates : ndarray of int, (n_sentences,)
         0 ``"verb_first"`` or 1 ``"verb_last"``; names in ``template_names``.
     vocab, labels, context_names, template_names : tuple of str
+    word_to_id : dict of str to int
+        Inverse of ``vocab``.
+
+    Examples
+    --------
+    >>> from companion.tasks import slot_filling
+    >>> corpus = slot_filling(3, seed=0)
+    >>> len(corpus), corpus.vocab_size, corpus.num_labels        # sentences, V, K
+    (3, 37, 5)
+    >>> corpus.sentences[0]
+    ['taipei', 'on', 'january', '1st', 'is', 'my', 'departure']
+    >>> [corpus.labels[k] for k in corpus.label_ids[0]]
+    ['origin', 'other', 'leave_time', 'leave_time', 'other', 'other', 'other']
     """
 
     sentences: list
@@ -310,21 +412,74 @@ class SlotFillingCorpus:
         return len(self.labels)
 
     def encode(self, words):
-        """Word ids of a list of words (or a space-separated string) from the vocabulary."""
+        """Word ids of a sentence, from the vocabulary.
+
+        Parameters
+        ----------
+        words : str or sequence of str
+            A space-separated string, or a list of L words.
+
+        Returns
+        -------
+        ndarray of int64, (L,)
+            ``vocab[ids[i]] == words[i]``.
+
+        Raises
+        ------
+        ValueError
+            If ``words`` is not a string or a sequence of strings, or a word is not in ``vocab``.
+
+        Examples
+        --------
+        >>> from companion.tasks import slot_filling
+        >>> corpus = slot_filling(3, seed=0)
+        >>> ids = corpus.encode("arrive taipei on may 2nd")
+        >>> ids.shape, [corpus.vocab[i] for i in ids[:2]]
+        ((5,), ['arrive', 'taipei'])
+        """
         if isinstance(words, str):
             words = words.split()
+        expected = "a space-separated string or a sequence of str"
+        if isinstance(words, (bytes, np.ndarray)) and np.ndim(words) == 0:
+            raise ValueError(f"words must be {expected}; got {words!r}")
+        try:
+            words = list(words)
+        except TypeError:
+            raise ValueError(f"words must be {expected}; got {type(words).__name__} {words!r}") from None
+        for i, w in enumerate(words):
+            if not isinstance(w, str):
+                raise ValueError(f"words must be {expected}; words[{i}] is {type(w).__name__} {w!r}")
         try:
             return np.array([self.word_to_id[w] for w in words], dtype=np.int64)
         except KeyError as err:
             raise ValueError(f"word {err.args[0]!r} is not in the vocabulary") from None
+
+    def _check_indices(self, indices):
+        """``indices`` as a list of ints in [0, len(self)), else ValueError naming ``indices``."""
+        n = len(self)
+        expected = f"a sequence of sentence indices, integers in [0, {n})"
+        if isinstance(indices, (str, bytes)) or (isinstance(indices, np.ndarray) and indices.ndim != 1):
+            raise ValueError(f"indices must be {expected}; got {indices!r}")
+        try:
+            items = list(indices)
+        except TypeError:
+            raise ValueError(f"indices must be {expected}; got {type(indices).__name__} {indices!r}") from None
+        for i in items:
+            if isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral):
+                raise ValueError(f"indices must be {expected}; got the element {i!r} ({type(i).__name__})")
+            if not 0 <= i < n:
+                raise ValueError(f"indices must be {expected} (the corpus has {n} sentences); got {int(i)}")
+        return [int(i) for i in items]
 
     def batch(self, indices, dtype=np.float64):
         """Padded, one-hot, time-major batch of the sentences at ``indices``.
 
         Parameters
         ----------
-        indices : sequence of int
-        dtype : float dtype of ``x``
+        indices : sequence of int, (B,)
+            Sentence numbers in ``[0, len(corpus))`` (no negative indexing).
+        dtype : {np.float64, np.float32}, default np.float64
+            Floating dtype of ``x``.
 
         Returns
         -------
@@ -332,8 +487,23 @@ class SlotFillingCorpus:
             ``x`` (T, B, V) one-hot (zeros at padding), ``targets`` (T, B) label ids,
             ``mask`` (T, B) True at real tokens, ``context`` (T, B) context codes. T is the
             longest sentence of the batch.
+
+        Raises
+        ------
+        ValueError
+            If ``indices`` is empty, not a sequence of integers, or has an index outside
+            ``[0, len(corpus))``; or ``dtype`` is not float32/float64.
+
+        Examples
+        --------
+        >>> from companion.tasks import slot_filling
+        >>> corpus = slot_filling(3, seed=0)
+        >>> b = corpus.batch([2, 0])
+        >>> b.x.shape, b.mask.sum(axis=0)                 # (T, B, V), sentence lengths
+        ((8, 2, 37), array([8, 7]))
         """
-        indices = [int(i) for i in indices]
+        dtype = check_dtype(dtype)
+        indices = self._check_indices(indices)
         if not indices:
             raise ValueError("indices is empty: a batch needs at least one sentence")
         ids, mask = pad_sequences([self.token_ids[i] for i in indices])
@@ -347,16 +517,32 @@ class SlotFillingCorpus:
         Parameters
         ----------
         batch_size : int
+            Sentences per batch, >= 1 (the last batch may be smaller).
         shuffle : bool, default False
             Assign sentences to batches in a random order (drawn from ``seed``).
         seed : int, numpy.random.Generator or None
-        dtype : float dtype of ``x``
+        dtype : {np.float64, np.float32}, default np.float64
+            Floating dtype of ``x``.
 
         Returns
         -------
         list of tuple (x (T, B, V), targets (T, B), mask (T, B))
+            As the first three fields of :class:`SlotBatch`; T and B vary between batches.
+
+        Raises
+        ------
+        ValueError
+            For ``batch_size`` < 1, a bad ``seed``, or a dtype other than float32/float64.
+
+        Examples
+        --------
+        >>> from companion.tasks import slot_filling
+        >>> batches = slot_filling(10, seed=0).batches(4, shuffle=True, seed=0)
+        >>> [x.shape[1] for x, targets, mask in batches]        # B of each batch
+        [4, 4, 2]
         """
         batch_size = check_positive_int(batch_size, "batch_size")
+        dtype = check_dtype(dtype)
         order = _rng(seed).permutation(len(self)) if shuffle else np.arange(len(self))
         return [tuple(self.batch(order[i:i + batch_size], dtype)[:3]) for i in range(0, len(self), batch_size)]
 
@@ -487,6 +673,15 @@ class AddingProblem:
     baseline_mse : float
         Expected MSE of always predicting the mean target (1/24 for the original, 1/6 for the
         modern variant): a model must beat this to have learned anything.
+
+    Examples
+    --------
+    >>> from companion.tasks import adding_problem
+    >>> data = adding_problem(n=3, T=12, seed=0)
+    >>> data.inputs.shape, data.targets.shape, data.positions.shape    # (T, n, 2), (n, 1), (n, 2)
+    ((12, 3, 2), (3, 1), (3, 2))
+    >>> data.variant, data.tolerance
+    ('hochreiter', 0.04)
     """
 
     inputs: np.ndarray
@@ -497,10 +692,41 @@ class AddingProblem:
     baseline_mse: float
 
     def solved(self, pred):
-        """Fraction of sequences whose prediction ``pred`` (n, 1) is within ``tolerance``."""
-        pred = np.asarray(pred, dtype=np.float64)
+        """Fraction of sequences whose prediction is within ``tolerance`` of the target.
+
+        Parameters
+        ----------
+        pred : array_like of real numbers, (n, 1)
+            One prediction per sequence (e.g. ``SequenceModel(..., last_step=True)``'s output).
+
+        Returns
+        -------
+        float
+            The share, in [0, 1], of sequences with ``|pred - target| < tolerance``.
+
+        Raises
+        ------
+        ValueError
+            If ``pred`` does not have shape (n, 1), is not real-valued (complex, text, ...)
+            or holds NaN/inf.
+
+        Examples
+        --------
+        >>> from companion.tasks import adding_problem
+        >>> data = adding_problem(n=4, T=10, seed=0)
+        >>> data.solved(data.targets), data.solved(data.targets + 0.05)   # tolerance 0.04
+        (1.0, 0.0)
+        """
+        expected = f"(n, 1) = {self.targets.shape}"
+        arr = np.asarray(pred)
+        if arr.dtype.kind not in "iuf":
+            raise ValueError(f"pred must be a real-valued (int or float) array of shape {expected}; "
+                             f"got dtype {arr.dtype}")
+        pred = arr.astype(np.float64, copy=False)
         if pred.shape != self.targets.shape:
-            raise ValueError(f"pred must have shape (n, 1) = {self.targets.shape}; got {pred.shape}")
+            raise ValueError(f"pred must have shape {expected}; got {pred.shape}")
+        if not np.isfinite(pred).all():
+            raise ValueError("pred contains NaN or inf: a prediction must be a finite number")
         return float(np.mean(np.abs(pred - self.targets) < self.tolerance))
 
 
@@ -556,7 +782,7 @@ def adding_problem(n, T, seed=None, variant="hochreiter"):
     T = check_positive_int(T, "T")
     if T < 4:
         raise ValueError(f"T must be >= 4; got {T}")
-    if variant not in ("hochreiter", "modern"):
+    if not isinstance(variant, str) or variant not in ("hochreiter", "modern"):
         raise ValueError(f"variant must be 'hochreiter' or 'modern'; got {variant!r}")
     rng = _rng(seed)
     half = T // 2
@@ -609,6 +835,19 @@ class LSTMWorkedExample:
         The memory c after each step with ideal (0/1) gates: 3, 7, 7, 7, 0.
     ideal_output : ndarray, (5,)
         The output a after each step with ideal gates: 0, 0, 0, 7, 0.
+
+    Examples
+    --------
+    >>> from companion.tasks import lstm_worked_example
+    >>> ex = lstm_worked_example()
+    >>> ex.inputs[:, 0]                             # (T, D): the five steps (x1, x2, x3)
+    array([[ 3.,  1.,  0.],
+           [ 4.,  1.,  0.],
+           [ 2.,  0.,  0.],
+           [ 1.,  0.,  1.],
+           [ 3., -1.,  0.]])
+    >>> sorted(ex.state_dict), ex.model_kwargs["g"]
+    (['bias_hh_l0', 'bias_ih_l0', 'weight_hh_l0', 'weight_ih_l0'], 'identity')
     """
 
     inputs: np.ndarray

@@ -315,3 +315,152 @@ def test_elman_network_learns_only_the_predictable_bits():
     err = np.abs(prob - y)[..., 0]
     assert err[phase == 2].mean() < 0.1
     assert err[phase == 0].mean() > 0.4 and err[phase == 1].mean() > 0.4
+
+
+# ----------------------------------------------------------------------------- bad input -> ValueError naming it
+@pytest.mark.parametrize("indices, match", [
+    ([-1], r"indices must be .*integers in \[0, 5\).*got -1"),
+    ([5], r"indices must be .*\[0, 5\).*got 5"),
+    ([100], r"indices must be .*got 100"),
+    ([1.7], r"indices must be .*1\.7"),
+    ([1.0], r"indices must be .*float"),
+    ([True], "indices must be"),
+    (3, r"indices must be a sequence of sentence indices, integers in \[0, 5\)"),
+    (None, "indices must be"),
+    ("01", "indices must be"),
+    (np.array([[0, 1]]), "indices must be"),
+])
+def test_slot_batch_rejects_bad_indices(indices, match):
+    c = slot_filling(5, seed=0)
+    with pytest.raises(ValueError, match=match):
+        c.batch(indices)
+
+
+def test_slot_batch_accepts_integer_sequences():
+    c = slot_filling(5, seed=0)
+    ref = c.batch([4, 0])
+    for indices in ([np.int64(4), 0], np.array([4, 0]), range(4, -1, -4), (4, 0)):
+        b = c.batch(indices)
+        for got, want in zip(b, ref):
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [int, np.int64, "banana", None.__class__, bool])
+def test_slot_batches_reject_non_float_dtype(dtype):
+    c = slot_filling(5, seed=0)
+    with pytest.raises(ValueError, match="dtype must be np.float32 or np.float64"):
+        c.batch([0], dtype=dtype)
+    with pytest.raises(ValueError, match="dtype must be np.float32 or np.float64"):
+        c.batches(2, dtype=dtype)
+
+
+@pytest.mark.parametrize("mask, match", [
+    (["no", "no"], "mask must hold booleans"),
+    ([2, 0], r"mask must hold booleans \(or the numbers 0/1\); got dtype int64 with values \[0, 2\]"),
+    ([0.5, 1.0], "mask must hold booleans"),
+    ([None, True], "mask must hold booleans"),
+    ([True], "mask must have the shape of ids"),
+])
+def test_one_hot_rejects_bad_masks(mask, match):
+    with pytest.raises(ValueError, match=match):
+        one_hot([0, 1], 3, mask=mask)
+
+
+def test_one_hot_accepts_0_1_masks_and_scalar_ids():
+    want = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    for mask in ([True, False], [1, 0], np.array([1.0, 0.0])):
+        np.testing.assert_array_equal(one_hot([0, 1], 3, mask=mask), want)
+    np.testing.assert_array_equal(one_hot(1, 3), [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(one_hot(np.int64(2), 3, mask=True), [0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(one_hot(2, 3, mask=False), [0.0, 0.0, 0.0])
+    assert one_hot(np.zeros((0, 2), dtype=int), 3).shape == (0, 2, 3)
+    assert one_hot([[0]], 3, dtype=np.float32).dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [int, "banana", np.complex128])
+def test_one_hot_rejects_non_float_dtype(dtype):
+    with pytest.raises(ValueError, match="dtype must be np.float32 or np.float64"):
+        one_hot([0, 1], 3, dtype=dtype)
+
+
+@pytest.mark.parametrize("seqs, kwargs, match", [
+    ([[1, 2], [3]], dict(pad_value=1.5), "pad_value must be an integer"),
+    ([[1, 2], [3]], dict(pad_value="0"), "pad_value must be an integer"),
+    ([[1, 2], [3]], dict(pad_value=2 ** 63), "pad_value must fit in int64"),
+    ([np.array([2 ** 63], dtype=np.uint64)], {}, r"seqs\[0\] has values > 9223372036854775807"),
+    (None, {}, "seqs must be a sequence of B non-empty 1-D integer sequences"),
+    (5, {}, "seqs must be a sequence of B non-empty 1-D integer sequences"),
+    ("ab", {}, "seqs must be"),
+    ([[[1, 2], [3]]], {}, r"seqs\[0\] must be a non-empty 1-D integer sequence"),
+    ([[1.5, 2.0]], {}, r"seqs\[0\] must be a non-empty 1-D integer sequence"),
+])
+def test_pad_sequences_rejects_bad_input(seqs, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        pad_sequences(seqs, **kwargs)
+
+
+def test_pad_sequences_accepts_int_like_inputs():
+    ids, mask = pad_sequences((np.array([2 ** 63 - 1], dtype=np.uint64), range(3)), pad_value=np.int32(-2))
+    np.testing.assert_array_equal(ids, [[2 ** 63 - 1, 0], [-2, 1], [-2, 2]])
+    assert ids.dtype == np.int64 and mask.sum() == 4
+
+
+@pytest.mark.parametrize("words", [None, 5, 1.5, ["arrive", 5], [["arrive"]], b"arrive"])
+def test_encode_rejects_non_strings(words):
+    c = slot_filling(3, seed=0)
+    with pytest.raises(ValueError, match="words must be a space-separated string or a sequence of str"):
+        c.encode(words)
+
+
+def test_encode_accepts_lists_and_tuples():
+    c = slot_filling(3, seed=0)
+    np.testing.assert_array_equal(c.encode(("arrive", "taipei")), c.encode("arrive taipei"))
+    assert c.encode([]).shape == (0,)
+
+
+@pytest.mark.parametrize("pred, match", [
+    (lambda t: t + 0j, r"pred must be a real-valued \(int or float\) array of shape \(n, 1\) = \(4, 1\)"),
+    (lambda t: t.astype(str), "pred must be a real-valued"),
+    (lambda t: np.where(np.arange(4)[:, None] == 1, np.nan, t), "pred contains NaN or inf"),
+    (lambda t: np.full_like(t, np.inf), "pred contains NaN or inf"),
+    (lambda t: [[None]] * 4, "pred must be a real-valued"),
+])
+def test_adding_solved_rejects_complex_and_nan(pred, match):
+    d = adding_problem(4, 10, seed=0)
+    with pytest.raises(ValueError, match=match):
+        d.solved(pred(d.targets))
+
+
+def test_adding_solved_accepts_ints_and_lists():
+    d = adding_problem(4, 10, seed=0)
+    assert d.solved(d.targets.tolist()) == 1.0
+    assert d.solved(np.zeros((4, 1), dtype=np.int64)) == d.solved(np.zeros((4, 1)))
+
+
+@pytest.mark.parametrize("make", [
+    lambda seed: temporal_xor(10, seed=seed),
+    lambda seed: slot_filling(3, seed=seed),
+    lambda seed: slot_filling(3, seed=0).batches(2, shuffle=True, seed=seed),
+    lambda seed: adding_problem(2, 10, seed=seed),
+])
+@pytest.mark.parametrize("seed", [-1, 1.5, "a", True])
+def test_generators_name_a_bad_seed(make, seed):
+    with pytest.raises(ValueError, match="seed must be"):
+        make(seed)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: temporal_xor(4.5), "n_bits must be an integer"),
+    (lambda: temporal_xor(-3), "n_bits must be an integer"),
+    (lambda: temporal_xor("9"), "n_bits must be an integer"),
+    (lambda: slot_filling(2.0), "n_sentences must be an integer"),
+    (lambda: slot_filling(-1), "n_sentences must be an integer"),
+    (lambda: adding_problem(2.5, 10), "n must be an integer"),
+    (lambda: adding_problem(2, 10.0), "T must be an integer"),
+    (lambda: adding_problem(2, 10, variant=["modern"]), "variant must be 'hochreiter' or 'modern'"),
+    (lambda: slot_filling(3, seed=0).batches(1.5), "batch_size must be an integer"),
+    (lambda: temporal_xor(10, seed=0).windows(2.0), "length must be an integer"),
+])
+def test_generators_reject_non_integer_sizes(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
