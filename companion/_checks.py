@@ -56,14 +56,19 @@ def as_float_array(a, name, expected, dtype=None):
     """
     if hasattr(a, "detach") and hasattr(a, "numpy"):  # a torch tensor; never import torch here
         a = a.detach().cpu().numpy()
-    arr = np.asarray(a)
+    try:
+        arr = np.asarray(a)
+    except (ValueError, TypeError) as err:  # e.g. a ragged nested list
+        raise ValueError(f"{name} must be a floating-point array of shape {expected}; got {type(a).__name__} "
+                         f"that is not a rectangular array ({err})") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating)):
         raise ValueError(
             f"{name} must be a floating-point array of shape {expected}; got dtype {arr.dtype} "
             f"(convert with .astype(np.float64))"
         )
     if dtype is not None and arr.dtype != dtype:
-        arr = arr.astype(dtype)
+        with np.errstate(over="ignore"):  # a value beyond the target range becomes inf: check_finite says so
+            arr = arr.astype(dtype)
     return arr
 
 
@@ -71,7 +76,8 @@ def check_finite(arr, name):
     """Raise ValueError if ``arr`` contains NaN or inf."""
     # min and max propagate NaN and expose +-inf, without a full-size boolean temporary
     if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
-        raise ValueError(f"{name} contains NaN or inf")
+        hint = " (or values beyond the float32 range)" if arr.dtype == np.float32 else ""
+        raise ValueError(f"{name} contains NaN or inf{hint}")
 
 
 def check_array(a, name, shape, labels, dtype=None, finite=True):
@@ -112,7 +118,7 @@ def check_array(a, name, shape, labels, dtype=None, finite=True):
 
 
 def check_sequence(x, input_size, batch_first, dtype, name="x"):
-    """Validate a sequence input and return it time-major as ``(T, B, D)``.
+    """Validate a sequence input and return a time-major copy ``(T, B, D)``.
 
     Raises ValueError for the wrong ndim or feature size, integer/bool data,
     NaN/inf, and empty sequences (T = 0 or B = 0).
@@ -126,7 +132,19 @@ def check_sequence(x, input_size, batch_first, dtype, name="x"):
     check_finite(arr, name)
     if batch_first:
         arr = arr.swapaxes(0, 1)
-    return arr
+    # The models keep their input for backward: a private, time-major copy means that changing
+    # x afterwards (x[:] = ..., or a torch tensor in place) cannot silently change the gradients.
+    return np.array(arr, order="C", copy=True)
+
+
+def check_not_overflowed(values, model_name):
+    """Raise ValueError if a forward pass produced NaN or inf (an unbounded activation overflowed)."""
+    if values.size and not (np.isfinite(values.min()) and np.isfinite(values.max())):
+        raise ValueError(
+            f"{model_name}.forward() overflowed: its activations reached inf/NaN. The weights (or the "
+            "inputs) are too large for an unbounded activation; use smaller weights, a lower learning "
+            "rate or gradient clipping"
+        )
 
 
 def check_forward_done(cache, model_name):

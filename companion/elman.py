@@ -228,6 +228,9 @@ class ElmanRNN(StackedRecurrent):
     def _repr_extra(self):
         return [] if self.nonlinearity == "tanh" else [f"nonlinearity={self.nonlinearity!r}"]
 
+    def _unbounded(self):
+        return self.nonlinearity == "relu"
+
     def hidden_states(self, layer=0, direction=0):
         """Hidden states of one layer and direction from the last forward pass.
 

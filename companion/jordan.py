@@ -32,6 +32,7 @@ from companion._checks import (
     check_dtype,
     check_forward_done,
     check_positive_int,
+    check_not_overflowed,
     check_sequence,
 )
 from companion.activations import get_activation, softmax, softmax_backward
@@ -296,9 +297,14 @@ class JordanRNN(_ParamsMixin):
         Hs += p["b"]
         act = get_activation(self.nonlinearity).forward
         UT, VT = p["U"].T, p["V"].T
-        for t in range(T):
-            Hs[t] = act(Hs[t] + Y[t] @ UT)  # h_t
-            Y[t + 1] = _output_forward(Hs[t] @ VT + p["b_y"], self.output_activation)  # y_t
+        self._record = None  # a forward that fails leaves nothing for backward to misuse
+        unbounded = self.nonlinearity == "relu" or self.output_activation == "identity"
+        with np.errstate(**({"over": "ignore", "invalid": "ignore"} if unbounded else {})):
+            for t in range(T):
+                Hs[t] = act(Hs[t] + Y[t] @ UT)  # h_t
+                Y[t + 1] = _output_forward(Hs[t] @ VT + p["b_y"], self.output_activation)  # y_t
+        if unbounded:
+            check_not_overflowed(Y, "JordanRNN")
         self._record = _ForwardRecord([_JordanCache(X, Hs, Y)], T, B, None)
         y = Y[1:].view()
         y.flags.writeable = False

@@ -18,6 +18,7 @@ sequence (``_direction_forward`` / ``_direction_backward``).
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +27,7 @@ from companion._checks import (
     check_array,
     check_dtype,
     check_forward_done,
+    check_not_overflowed,
     check_positive_int,
     check_sequence,
     as_float_array,
@@ -51,7 +53,11 @@ def make_rng(seed):
     >>> float(make_rng(0).uniform()) == float(make_rng(0).uniform())
     True
     """
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, (bool, np.bool_)):
+        if seed < 0:
+            raise ValueError(f"seed must be a non-negative int; got {seed!r}")
         return np.random.default_rng(seed)
     if isinstance(seed, np.random.Generator):
         return seed
@@ -65,25 +71,42 @@ def _to_numpy(value):
 
 
 def copy_state_dict(params, state_dict):
-    """Copy ``state_dict`` into the arrays of ``params`` in place, checking keys and shapes.
+    """Copy ``state_dict`` into the arrays of ``params`` in place, checking keys, shapes and values.
 
     The arrays keep their identity (optimisers holding them stay valid); values, numpy arrays or
-    torch tensors, are cast to each array's dtype.
+    torch tensors, are cast to each array's dtype. Everything is checked before anything is
+    copied, so a rejected ``state_dict`` leaves ``params`` untouched.
 
     Raises
     ------
     ValueError
-        On missing or unexpected keys, or a shape mismatch.
+        If ``state_dict`` is not a mapping, on missing or unexpected keys, a shape mismatch, or
+        values that are not real numbers or are NaN/inf (also after the cast, e.g. 1e300 into
+        float32).
     """
+    if not isinstance(state_dict, Mapping):
+        raise ValueError(
+            f"state_dict must be a mapping of parameter name -> array (e.g. model.state_dict()); "
+            f"got {type(state_dict).__name__}"
+        )
     missing = sorted(set(params) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(params))
+    unexpected = sorted(set(state_dict) - set(params), key=str)
     if missing or unexpected:
         raise ValueError(f"state_dict keys do not match: missing {missing}, unexpected {unexpected}")
+    checked = {}
     for name, target in params.items():
         value = _to_numpy(state_dict[name])
         if value.shape != target.shape:
             raise ValueError(f"state_dict[{name!r}] must have shape {target.shape}; got {value.shape}")
-        np.copyto(target, value, casting="unsafe")
+        if value.dtype.kind not in "biuf":
+            raise ValueError(f"state_dict[{name!r}] must hold real numbers; got dtype {value.dtype}")
+        with np.errstate(over="ignore"):
+            cast = value.astype(target.dtype)
+        if cast.size and not np.isfinite(cast).all():
+            raise ValueError(f"state_dict[{name!r}] contains NaN or inf (as {target.dtype})")
+        checked[name] = cast
+    for name, target in params.items():
+        np.copyto(target, checked[name])
 
 
 class _ParamsMixin:
@@ -120,7 +143,8 @@ class _ParamsMixin:
         Raises
         ------
         ValueError
-            On missing or unexpected keys, or a shape mismatch.
+            If ``state_dict`` is not a mapping, on missing or unexpected keys, a shape mismatch,
+            or values that are not real numbers or are NaN/inf. Nothing is copied then.
         """
         copy_state_dict(self.params, state_dict)
 
@@ -135,7 +159,8 @@ class _ParamsMixin:
         Raises
         ------
         ValueError
-            On missing or unexpected keys, or a shape mismatch.
+            If ``state_dict`` is not a mapping, on missing or unexpected keys, a shape mismatch,
+            or values that are not real numbers or are NaN/inf. Nothing is copied then.
         """
         self.load_state_dict(state_dict)
 
@@ -315,10 +340,32 @@ class StackedRecurrent(_ParamsMixin):
         X = check_sequence(x, self.input_size, self.batch_first, self.dtype)  # (T, B, D)
         T, B, _ = X.shape
         init = self._split_state(state, B)
-        S, H, nd = self.num_layers * self.num_directions, self.hidden_size, self.num_directions
+        S, H = self.num_layers * self.num_directions, self.hidden_size
         finals = [np.empty((S, B, H), dtype=self.dtype) for _ in range(self._state_parts)]
         caches = []
         layer_in = X
+        self._record = None  # a forward that fails leaves nothing for backward to misuse
+        with np.errstate(**self._overflow_errstate()):
+            layer_in = self._forward_layers(layer_in, init, finals, caches, B)
+        out = layer_in.view()
+        out.flags.writeable = False  # it is also the memory BPTT reads: protect it
+        if self.batch_first:
+            out = out.swapaxes(0, 1)
+        self._record = _ForwardRecord(caches, T, B, out.shape)
+        state_n = finals[0] if self._state_parts == 1 else tuple(finals)
+        return out, state_n
+
+    def _overflow_errstate(self):
+        """numpy error handling for the forward pass: an unbounded activation may overflow, and
+        :func:`check_not_overflowed` then says so instead of numpy's warnings."""
+        return {"over": "ignore", "invalid": "ignore"} if self._unbounded() else {}
+
+    def _unbounded(self):
+        """Whether the activations can grow without bound (then forward checks for overflow)."""
+        return False
+
+    def _forward_layers(self, layer_in, init, finals, caches, B):
+        S, H, nd = self.num_layers * self.num_directions, self.hidden_size, self.num_directions
         for layer in range(self.num_layers):
             outs = []
             for d in range(nd):
@@ -331,13 +378,9 @@ class StackedRecurrent(_ParamsMixin):
                 outs.append(out_d)  # (T, B, H)
                 caches.append(cache)
             layer_in = outs[0] if nd == 1 else np.concatenate(outs, axis=2)  # (T, B, nd*H)
-        out = layer_in.view()
-        out.flags.writeable = False  # it is also the memory BPTT reads: protect it
-        if self.batch_first:
-            out = out.swapaxes(0, 1)
-        self._record = _ForwardRecord(caches, T, B, out.shape)
-        state_n = finals[0] if self._state_parts == 1 else tuple(finals)
-        return out, state_n
+        if self._unbounded():
+            check_not_overflowed(layer_in, type(self).__name__)
+        return layer_in
 
     def backward(self, dout, dstate=None):
         """Backpropagation through time through every layer and direction.

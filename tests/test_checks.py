@@ -173,3 +173,78 @@ def test_bad_step_function_arguments():
     with pytest.raises(ValueError, match="output_activation must be one of"):
         jordan_step_forward(x, np.zeros((2, 2)), W, np.zeros((4, 2)), b, np.zeros((2, 4)), np.zeros(2),
                             output_activation="relu")
+
+
+@pytest.mark.parametrize("kind", MODELS)
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_changing_x_after_forward_does_not_change_the_gradients(kind, batch_first):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 5, 3) if batch_first else (5, 2, 3))
+    model = _model(kind, seed=0, batch_first=batch_first)
+    out, _ = model.forward(x)
+    dx_ref = model.backward(np.ones(out.shape))
+    grads_ref = {k: v.copy() for k, v in model.grads.items()}
+    out, _ = model.forward(x)
+    x[:] = 0.0  # the caller reuses its buffer before calling backward
+    dx = model.backward(np.ones(out.shape))
+    np.testing.assert_allclose(dx, dx_ref, rtol=0, atol=0)
+    for k, v in model.grads.items():
+        np.testing.assert_allclose(v, grads_ref[k], rtol=0, atol=0, err_msg=k)
+
+
+@pytest.mark.parametrize("kind", MODELS)
+def test_ragged_nested_list_names_x(kind):
+    with pytest.raises(ValueError, match=r"x must be a floating-point array of shape \(T, B, D\).*not a rectangular"):
+        _model(kind, seed=0).forward([[[0.0, 1.0, 2.0]], [[0.0]]])
+
+
+def test_float32_overflow_on_conversion_is_explained():
+    with pytest.raises(ValueError, match=r"x contains NaN or inf \(or values beyond the float32 range\)"):
+        ElmanRNN(3, 4, dtype=np.float32, seed=0).forward(np.full((2, 1, 3), 1e39))
+
+
+def test_relu_elman_that_overflows_raises_and_leaves_nothing_for_backward():
+    model = ElmanRNN(3, 4, nonlinearity="relu", seed=0)
+    model.params["weight_hh_l0"][:] = 1e3
+    with pytest.raises(ValueError, match=r"ElmanRNN.forward\(\) overflowed"):
+        model.forward(np.ones((200, 1, 3)))
+    with pytest.raises(ValueError, match=r"before forward"):
+        model.backward(np.ones((200, 1, 4)))
+
+
+def test_jordan_with_identity_output_that_overflows_raises():
+    model = JordanRNN(3, 4, 2, nonlinearity="relu", output_activation="identity", seed=0)
+    model.params["U"][:] = 1e3
+    model.params["V"][:] = 1e3
+    with pytest.raises(ValueError, match=r"JordanRNN.forward\(\) overflowed"):
+        model.forward(np.ones((200, 1, 3)))
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "a", True])
+def test_bad_seed_is_named(seed):
+    with pytest.raises(ValueError, match="seed must be"):
+        LSTM(3, 4, seed=seed)
+
+
+@pytest.mark.parametrize("make_bad,match", [
+    (lambda sd: None, "state_dict must be a mapping"),
+    (lambda sd: list(sd.items()), "state_dict must be a mapping"),
+    (lambda sd: {**sd, "bias_hh_l0": np.full(16, np.nan)}, r"state_dict\['bias_hh_l0'\] contains NaN or inf"),
+    (lambda sd: {**sd, "bias_hh_l0": np.zeros(16, complex)}, r"state_dict\['bias_hh_l0'\] must hold real numbers"),
+    (lambda sd: {**sd, "bias_hh_l0": np.zeros(7)}, r"state_dict\['bias_hh_l0'\] must have shape \(16,\)"),
+])
+def test_rejected_state_dict_leaves_the_parameters_untouched(make_bad, match):
+    model, other = LSTM(3, 4, seed=0), LSTM(3, 4, seed=1)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=match):
+        model.load_torch_state_dict(make_bad(other.state_dict()))
+    for k, v in model.params.items():
+        np.testing.assert_array_equal(v, before[k], err_msg=k)
+
+
+def test_state_dict_value_beyond_float32_is_rejected():
+    model = ElmanRNN(3, 4, dtype=np.float32, seed=0)
+    sd = {k: v.astype(np.float64) for k, v in model.state_dict().items()}
+    sd["weight_ih_l0"][0, 0] = 1e300
+    with pytest.raises(ValueError, match=r"state_dict\['weight_ih_l0'\] contains NaN or inf \(as float32\)"):
+        model.load_state_dict(sd)
