@@ -119,6 +119,8 @@ class SequenceModel:
             )
         self.rnn = rnn
         self.head = head
+        if not isinstance(last_step, (bool, np.bool_)):
+            raise ValueError(f"last_step must be True or False; got {last_step!r}")
         self.last_step = bool(last_step)
         self.params = _PrefixedView((("rnn", rnn), ("head", head)), "params")
         self.grads = _PrefixedView((("rnn", rnn), ("head", head)), "grads")
@@ -158,11 +160,45 @@ class SequenceModel:
     __call__ = forward
 
     def predict(self, x, state=None):
-        """Outputs for evaluation: the same values as :meth:`forward` (no gradients needed).
+        """Outputs for evaluation: the same values as :meth:`forward`, leaving the model as it was.
 
-        For class scores, ``model.predict(x).argmax(-1)`` gives the predicted class per step.
+        Unlike :meth:`forward`, it keeps what the last :meth:`forward` stored (the rnn's and the
+        head's records, ``state``), so a :meth:`backward` after ``predict`` still differentiates
+        that forward pass. For class scores, ``model.predict(x).argmax(-1)`` gives the predicted
+        class per step.
+
+        Parameters
+        ----------
+        x : ndarray, shape (T, B, D) (or (B, T, D) if the rnn is batch_first)
+        state : optional
+            Initial state passed to the rnn (None = zeros).
+
+        Returns
+        -------
+        y : ndarray
+            As from :meth:`forward`: (T, B, K), (B, T, K) or (B, K).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from companion.elman import ElmanRNN
+        >>> from companion.layers import Linear
+        >>> model = SequenceModel(ElmanRNN(2, 4, seed=0), Linear(4, 3, seed=0))
+        >>> x = np.random.default_rng(0).normal(size=(5, 1, 2))
+        >>> y = model.forward(x)
+        >>> dx = model.backward(np.ones_like(y))
+        >>> y2 = model.forward(x)
+        >>> _ = model.predict(x[:2])  # does not replace the forward pass above
+        >>> np.array_equal(model.backward(np.ones_like(y2)), dx)
+        True
         """
-        return self.forward(x, state)
+        saved = [(part, dict(vars(part))) for part in (self, self.rnn, self.head)]
+        try:
+            return self.forward(x, state)
+        finally:
+            for part, attrs in saved:
+                vars(part).clear()
+                vars(part).update(attrs)
 
     def state_dict(self):
         """Copies of all parameters, keyed like ``params`` (``"rnn.<name>"``, ``"head.<name>"``).
@@ -179,10 +215,16 @@ class SequenceModel:
         The arrays keep their identity, so an optimiser built on ``params`` stays valid (e.g.
         restore the best weights seen during training).
 
+        Parameters
+        ----------
+        state_dict : mapping of str -> array_like
+            The keys of :meth:`state_dict` (``"rnn.<name>"``, ``"head.<name>"``), same shapes.
+
         Raises
         ------
         ValueError
-            On missing or unexpected keys, or a shape mismatch.
+            If ``state_dict`` is not a mapping, on missing or unexpected keys, a shape mismatch,
+            or values that are not real numbers or are NaN/inf. Nothing is copied then.
         """
         copy_state_dict(self.params, state_dict)
 

@@ -9,11 +9,13 @@ data, shuffling) two runs give identical histories.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from companion.optim import clip_grad_norm, grad_norm
+from companion.recurrent import make_rng
 
 __all__ = ["History", "train", "evaluate"]
 
@@ -50,6 +52,31 @@ class History:
         return self.epoch_losses[-1] if self.epoch_losses else math.nan
 
 
+def _check_model(model):
+    for attr in ("forward", "backward"):
+        if not callable(getattr(model, attr, None)):
+            raise ValueError(
+                f"model must have forward(x), backward(dout), params and grads (e.g. a SequenceModel); "
+                f"{type(model).__name__} has no {attr}()"
+            )
+    for attr in ("params", "grads"):
+        if not hasattr(model, attr):
+            raise ValueError(f"model must have params and grads mappings; {type(model).__name__} has no {attr}")
+
+
+def _check_optimizer_params(optimizer, model):
+    """The optimiser must update the model's own arrays, else training silently changes nothing."""
+    held = getattr(optimizer, "params", None)
+    if held is None:
+        return  # a duck-typed optimiser: nothing to compare
+    mine = dict(model.params)
+    if set(held) != set(mine) or any(held[k] is not mine[k] for k in mine):
+        raise ValueError(
+            "optimizer was built on other arrays than model.params (another model, or a copy): "
+            "build it with e.g. SGD(model.params, lr=...), so that its steps update this model"
+        )
+
+
 def _unpack(batch, where):
     if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
         raise ValueError(f"{where}: each batch must be a tuple (x, targets) or (x, targets, mask); got {type(batch).__name__}")
@@ -62,14 +89,35 @@ def _outputs(result):
 
 
 def _loss(loss_fn, out, targets, mask):
-    return loss_fn(out, targets) if mask is None else loss_fn(out, targets, mask)
+    result = loss_fn(out, targets) if mask is None else loss_fn(out, targets, mask)
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise ValueError(
+            f"loss_fn must return a pair (loss, dout), like companion.losses.mse; got {type(result).__name__}"
+        )
+    return result
+
+
+def _metric(metric_fn, out, targets, mask):
+    return metric_fn(out, targets) if mask is None else metric_fn(out, targets, mask)
+
+
+def _check_iterable(items, what):
+    if items is None or isinstance(items, (str, bytes)) or not hasattr(items, "__iter__"):
+        raise ValueError(
+            f"{what} must be a list of (x, targets) or (x, targets, mask) tuples; got {type(items).__name__}"
+        )
+
+
+def _as_list(items, what):
+    _check_iterable(items, what)
+    return list(items)
 
 
 def _epoch_batches(batches, epoch, rng, shuffle):
     if callable(batches):
-        items = list(batches(epoch))
+        items = _as_list(batches(epoch), f"batches({epoch})")
     else:
-        items = list(batches)
+        items = _as_list(batches, "batches")
     if not items:
         raise ValueError("batches is empty: nothing to train on")
     if shuffle:
@@ -158,21 +206,27 @@ def train(model, loss_fn, optimizer, batches, epochs=1, clip=None, progress=True
     >>> round(float(model.params["weight"][0, 0]), 3)
     2.0
     """
+    _check_model(model)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be an integer >= 1; got {epochs!r}")
-    if clip is not None and not (isinstance(clip, (int, float, np.floating)) and clip > 0):
-        raise ValueError(f"clip must be None or a number > 0; got {clip!r}")
+    if clip is not None and (isinstance(clip, (bool, np.bool_)) or not isinstance(clip, numbers.Real)
+                             or not (0 < clip < math.inf)):
+        raise ValueError(f"clip must be None or a finite number > 0; got {clip!r}")
     if not callable(loss_fn):
         raise ValueError("loss_fn must be callable: loss_fn(out, targets[, mask]) -> (loss, dout)")
-    if not hasattr(optimizer, "step"):
+    if not callable(getattr(optimizer, "step", None)):
         raise ValueError("optimizer must have a step(grads) method (companion.optim.SGD or Adam)")
+    _check_optimizer_params(optimizer, model)
+    if eval_fn is not None and not callable(eval_fn):
+        raise ValueError(f"eval_fn must be None or a function model -> metric; got {type(eval_fn).__name__}")
     if not callable(batches):
+        _check_iterable(batches, "batches")
         if iter(batches) is batches:
             raise ValueError(
                 "batches is a one-shot iterator (e.g. a generator); pass a list of batches or a "
                 "function epoch -> batches"
             )
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed)
     history = History()
     bar = _progress_bar(progress, int(epochs), desc)
     try:
@@ -238,7 +292,13 @@ def evaluate(model, loss_fn, batches, metric_fn=None):
     >>> evaluate(model, mse, [(x, 2 * x), (x, 2 * x + 1)])
     0.5
     """
-    items = list(batches)
+    _check_model(model)
+    if not callable(loss_fn):
+        raise ValueError("loss_fn must be callable: loss_fn(out, targets[, mask]) -> (loss, dout)")
+    if metric_fn is not None and not callable(metric_fn):
+        raise ValueError(f"metric_fn must be None or callable: metric_fn(out, targets[, mask]) -> float; "
+                         f"got {type(metric_fn).__name__}")
+    items = _as_list(batches, "batches")
     if not items:
         raise ValueError("batches is empty: nothing to evaluate")
     total_loss = total_metric = total_w = 0.0
@@ -249,7 +309,7 @@ def evaluate(model, loss_fn, batches, metric_fn=None):
         w = float(np.size(targets) if mask is None else np.count_nonzero(mask))
         total_loss += float(loss) * w
         if metric_fn is not None:
-            total_metric += float(_loss(metric_fn, out, targets, mask)) * w
+            total_metric += float(_metric(metric_fn, out, targets, mask)) * w
         total_w += w
     if metric_fn is None:
         return total_loss / total_w

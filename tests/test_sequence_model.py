@@ -159,3 +159,26 @@ def test_state_dict_roundtrip_in_place():
         model.load_state_dict({k: v for k, v in saved.items() if k != "head.bias"})
     with pytest.raises(ValueError, match=r"state_dict\['head.bias'\] must have shape \(2,\)"):
         model.load_state_dict({**saved, "head.bias": np.zeros(3)})
+
+
+def test_predict_leaves_the_last_forward_for_backward():
+    rng = np.random.default_rng(0)
+    model = SequenceModel(LSTM(3, 5, seed=0), Linear(5, 2, seed=0))
+    x, other = rng.normal(size=(6, 2, 3)), rng.normal(size=(4, 3, 3))
+    y = model.forward(x)
+    dx_ref = model.backward(np.ones_like(y))
+    grads_ref = {k: np.array(v, copy=True) for k, v in model.grads.items()}
+    model.forward(x)
+    state_ref = model.state
+    p = model.predict(other)
+    assert p.shape == (4, 3, 2)
+    assert model.state is state_ref
+    np.testing.assert_array_equal(model.backward(np.ones_like(y)), dx_ref)
+    for k, v in model.grads.items():
+        np.testing.assert_array_equal(v, grads_ref[k], err_msg=k)
+
+
+@pytest.mark.parametrize("last_step", ["no", 1, None])
+def test_last_step_must_be_a_bool(last_step):
+    with pytest.raises(ValueError, match="last_step must be True or False"):
+        SequenceModel(ElmanRNN(3, 4, seed=0), Linear(4, 2, seed=0), last_step=last_step)

@@ -173,7 +173,7 @@ def test_progress_false_prints_nothing(capsys):
     [
         (dict(epochs=0), "epochs must be an integer >= 1"),
         (dict(epochs=1.5), "epochs must be an integer"),
-        (dict(clip=-1.0), "clip must be None or a number > 0"),
+        (dict(clip=-1.0), "clip must be None or a finite number > 0"),
         (dict(batches=(b for b in _adding_batches())), "one-shot iterator"),
         (dict(batches=[]), "batches is empty"),
         (dict(batches=[(np.ones((3, 1, 2)),)]), r"epoch 0, batch 0: each batch must be a tuple \(x, targets\)"),
@@ -207,3 +207,51 @@ def test_bare_recurrent_model_trains_on_its_outputs():
     assert hist.final_loss < 0.2 * hist.epoch_losses[0]
     assert evaluate(model, mse, [(data.inputs, targets)]) == pytest.approx(
         mse(model.forward(data.inputs)[0], targets)[0])
+
+
+def test_optimizer_built_on_another_model_is_rejected():
+    model, other = _model(seed=0), _model(seed=1)
+    before = {k: np.array(v, copy=True) for k, v in model.params.items()}
+    with pytest.raises(ValueError, match="optimizer was built on other arrays than model.params"):
+        train(model, mse, SGD(other.params, lr=0.5), _adding_batches(), progress=False)
+    for k, v in model.params.items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_clip_accepts_numpy_integers():
+    model = _model()
+    hist = train(model, mse, SGD(model.params, lr=0.01), _adding_batches(), clip=np.int64(1), progress=False)
+    assert max(hist.grad_norms) > 0
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(clip=np.inf), "clip must be None or a finite number > 0"),
+    (dict(clip=True), "clip must be None or a finite number > 0"),
+    (dict(batches=None), "batches must be a list of"),
+    (dict(batches=5), "batches must be a list of"),
+    (dict(batches=lambda epoch: None), r"batches\(0\) must be a list of"),
+    (dict(model=None), "model must have forward"),
+    (dict(loss_fn=lambda out, t: 1.0), r"loss_fn must return a pair \(loss, dout\)"),
+    (dict(eval_fn=5), "eval_fn must be None or a function"),
+    (dict(seed=-1), "seed must be a non-negative int"),
+])
+def test_more_bad_arguments(kwargs, match):
+    model = _model()
+    args = dict(model=model, loss_fn=mse, optimizer=SGD(model.params, lr=0.01), batches=_adding_batches(),
+                epochs=1, progress=False)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        train(**args)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(batches=None), "batches must be a list of"),
+    (dict(loss_fn=None), "loss_fn must be callable"),
+    (dict(metric_fn=5), "metric_fn must be None or callable"),
+    (dict(model=None), "model must have forward"),
+])
+def test_evaluate_bad_arguments(kwargs, match):
+    args = dict(model=_model(), loss_fn=mse, batches=_adding_batches())
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        evaluate(**args)
