@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from companion._checks import as_float_array, check_dtype, check_finite, check_positive_int
+from companion.recurrent import make_rng
 
 __all__ = ["Linear"]
 
@@ -36,7 +37,7 @@ class Linear:
         Size of the last axis of the output (K classes, or O outputs).
     dtype : {np.float64, np.float32}, default np.float64
         Dtype of the parameters; inputs are cast to it, so outputs and gradients have it too.
-    seed : int, numpy.random.Generator or None
+    seed : int >= 0, numpy.random.Generator or None
         Source of the initial weights: ``weight`` and ``bias`` are drawn from
         U(-1/sqrt(in_features), 1/sqrt(in_features)), PyTorch's default for ``nn.Linear``.
 
@@ -73,7 +74,7 @@ class Linear:
         self.in_features = check_positive_int(in_features, "in_features")
         self.out_features = check_positive_int(out_features, "out_features")
         self.dtype = check_dtype(dtype)
-        rng = np.random.default_rng(seed)
+        rng = make_rng(seed)
         bound = 1.0 / np.sqrt(self.in_features)
         self.params = {
             "weight": rng.uniform(-bound, bound, (self.out_features, self.in_features)).astype(self.dtype),
@@ -102,6 +103,16 @@ class Linear:
         ------
         ValueError
             If ``x`` is not a floating-point array with last axis ``in_features``, or holds NaN/inf.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from companion.layers import Linear
+        >>> head = Linear(3, 2, seed=0)
+        >>> head.params["weight"][...] = [[1.0, 0.0, 0.0], [1.0, 1.0, 1.0]]
+        >>> head.params["bias"][...] = [0.0, -1.0]
+        >>> head.forward(np.array([[1.0, 2.0, 3.0]]))      # (B, in) -> (B, out)
+        array([[1., 5.]])
         """
         expected = f"(..., in_features) = (..., {self.in_features})"
         x = as_float_array(x, "x", expected, dtype=self.dtype)
@@ -133,6 +144,18 @@ class Linear:
         ------
         ValueError
             If called before :meth:`forward`, or if ``dy`` has the wrong shape or holds NaN/inf.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from companion.layers import Linear
+        >>> head = Linear(3, 2, seed=0)
+        >>> x = np.array([[1.0, 2.0, 3.0]])                 # (B, in)
+        >>> y = head.forward(x)
+        >>> dx = head.backward(np.array([[1.0, 0.0]]))     # dL/dy (B, out)
+        >>> np.allclose(dx, head.params["weight"][0]), head.grads["weight"]
+        (True, array([[1., 2., 3.],
+               [0., 0., 0.]]))
         """
         if self._cache is None:
             raise ValueError("Linear.backward() called before forward(): run forward(x) first")

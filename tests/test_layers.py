@@ -114,3 +114,18 @@ def test_bad_inputs():
     layer.forward(np.ones((4, 3)))
     with pytest.raises(ValueError, match=r"dy must have shape .*\(4, 2\)"):
         layer.backward(np.ones((4, 3)))
+
+
+@pytest.mark.parametrize("seed", ["a", 1.5, -1, True, [1, 2]])
+def test_bad_seed_is_named(seed):
+    with pytest.raises(ValueError, match="seed must be"):
+        Linear(3, 2, seed=seed)
+
+
+def test_seed_routes_through_make_rng_without_changing_the_draws():
+    bound = 1.0 / np.sqrt(3)
+    rng = np.random.default_rng(5)
+    w, b = rng.uniform(-bound, bound, (2, 3)), rng.uniform(-bound, bound, 2)
+    layer = Linear(3, 2, seed=np.int64(5))
+    np.testing.assert_array_equal(layer.params["weight"], w)
+    np.testing.assert_array_equal(layer.params["bias"], b)
