@@ -20,14 +20,37 @@ def log_softmax(logits):
 
     Uses the log-sum-exp trick: subtracting each row's maximum keeps ``exp`` in range.
 
+    Parameters
+    ----------
+    logits : ndarray, shape (..., K), e.g. (K,), (N, K) or (T, B, K)
+        Real floating-point class scores, finite, with at least one axis and at least one element.
+
+    Returns
+    -------
+    ndarray, same shape and dtype as ``logits``
+        Log-probabilities; ``exp`` of each row (over K) sums to 1.
+
+    Raises
+    ------
+    ValueError
+        If ``logits`` is not a real floating-point array (integer, bool, complex, strings,
+        None), is a scalar, is empty, or holds NaN/inf.
+
     Examples
     --------
     >>> import numpy as np
     >>> from companion.losses import log_softmax
-    >>> np.round(log_softmax(np.array([0.0, 1000.0])), 4)   # no overflow
+    >>> np.round(log_softmax(np.array([0.0, 1000.0])), 4)   # (K,) = (2,); no overflow
     array([-1000.,     0.])
+    >>> np.round(np.exp(log_softmax(np.zeros((2, 4)))), 4)  # (N, K) = (2, 4): uniform
+    array([[0.25, 0.25, 0.25, 0.25],
+           [0.25, 0.25, 0.25, 0.25]])
     """
-    logits = np.asarray(logits)
+    return _log_softmax(_check_logits(logits, min_ndim=1))
+
+
+def _log_softmax(logits):
+    """``log_softmax`` without the checks (``logits`` already validated)."""
     shifted = logits - logits.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
@@ -61,9 +84,12 @@ def _check_mask(mask, shape, name="mask"):
     return m
 
 
-def _check_logits(logits, name="logits"):
+def _check_logits(logits, name="logits", min_ndim=2):
+    """Return ``logits`` as a finite real floating array of shape (..., K) with >= ``min_ndim`` axes."""
     logits = as_float_array(logits, name, "(..., K)")
-    if logits.ndim < 2:
+    if logits.ndim < min_ndim:
+        if min_ndim == 1:
+            raise ValueError(f"{name} must be an array of shape (..., K) with at least one axis; got a scalar")
         raise ValueError(f"{name} must have shape (N, K) or (T, B, K); got shape {logits.shape}")
     if logits.shape[-1] < 1 or logits.size == 0:
         raise ValueError(f"{name} is empty: got shape {logits.shape}")
@@ -78,6 +104,16 @@ def _check_targets(targets, shape, name="targets"):
     if not (np.issubdtype(t.dtype, np.integer) or t.dtype == bool):
         raise ValueError(f"{name} must hold integer class ids; got dtype {t.dtype}")
     return t.astype(np.intp)
+
+
+def _check_class_ids(targets, m, K, name="targets"):
+    """Raise ValueError unless ``targets`` are class ids in [0, K) wherever the mask ``m`` is True."""
+    bad = m & ((targets < 0) | (targets >= K))
+    if bad.any():
+        raise ValueError(
+            f"{name} must be class ids in [0, K) = [0, {K}) at unmasked positions; "
+            f"got values {np.unique(targets[bad])[:5].tolist()}"
+        )
 
 
 def softmax_cross_entropy(logits, targets, mask=None):
@@ -128,15 +164,10 @@ def softmax_cross_entropy(logits, targets, mask=None):
     K = logits.shape[-1]
     targets = _check_targets(targets, logits.shape[:-1])
     m = _check_mask(mask, targets.shape)
-    bad = m & ((targets < 0) | (targets >= K))
-    if bad.any():
-        raise ValueError(
-            f"targets must be class ids in [0, K) = [0, {K}) at unmasked positions; "
-            f"got values {np.unique(targets[bad])[:5].tolist()}"
-        )
+    _check_class_ids(targets, m, K)
     count = int(m.sum())
     safe_targets = np.where(m, targets, 0)[..., None]  # (..., 1)
-    logp = log_softmax(logits)  # (..., K)
+    logp = _log_softmax(logits)  # (..., K)
     nll = -np.take_along_axis(logp, safe_targets, axis=-1)[..., 0]  # (...)
     loss = float(nll[m].sum() / count)
     dlogits = np.exp(logp)  # softmax, (..., K)
@@ -171,7 +202,7 @@ def sigmoid_cross_entropy(logits, targets, mask=None):
     Raises
     ------
     ValueError
-        Shape mismatch, targets outside [0, 1], NaN/inf, or a mask that keeps nothing.
+        Shape mismatch, empty logits, targets outside [0, 1], NaN/inf, or a mask that keeps nothing.
 
     Examples
     --------
@@ -182,6 +213,8 @@ def sigmoid_cross_entropy(logits, targets, mask=None):
     (0.6931, array([-0.1667, -0.1667, -0.1667]))
     """
     s = as_float_array(logits, "logits", "(...)")
+    if s.size == 0:
+        raise ValueError(f"logits is empty: got shape {s.shape}")
     check_finite(s, "logits")
     y = np.asarray(targets)
     if y.dtype.kind in "iub":  # 0/1 labels given as ints or bools
@@ -271,13 +304,21 @@ def accuracy(logits, targets, mask=None):
     ----------
     logits : ndarray, shape (..., K)
         Class scores (or probabilities).
-    targets : array_like of int, shape (...)
+    targets : array_like of int, shape (...) (the logits' shape without K)
+        Class ids in ``[0, K)`` at the unmasked positions (masked ones may hold a padding value).
     mask : array_like of bool, shape (...), optional
+        True where the position counts; None means every position counts.
 
     Returns
     -------
     float
         In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        The checks of :func:`softmax_cross_entropy`: shape mismatch, non-integer or out-of-range
+        targets, NaN/inf or empty logits, or a mask that keeps no position.
 
     Examples
     --------
@@ -292,5 +333,6 @@ def accuracy(logits, targets, mask=None):
     logits = _check_logits(logits)
     targets = _check_targets(targets, logits.shape[:-1])
     m = _check_mask(mask, targets.shape)
+    _check_class_ids(targets, m, logits.shape[-1])
     hits = logits.argmax(axis=-1) == targets
     return float(hits[m].mean())

@@ -168,3 +168,46 @@ def test_accuracy():
     assert accuracy(logits, targets, mask=np.array([[1, 1], [0, 1]])) == 1.0
     with pytest.raises(ValueError, match="masks out every position"):
         accuracy(logits, targets, mask=np.zeros((2, 2), bool))
+
+
+@pytest.mark.parametrize("targets", [np.array([0, 7]), np.array([-1, 1])])
+def test_accuracy_rejects_out_of_range_targets(targets):
+    with pytest.raises(ValueError, match=r"targets must be class ids in \[0, K\) = \[0, 2\)"):
+        accuracy(np.array([[1.0, 0.0], [0.0, 1.0]]), targets)
+
+
+def test_accuracy_ignores_padding_targets_at_masked_positions():
+    logits = np.array([[1.0, 0.0], [0.0, 1.0], [5.0, 0.0]])
+    assert accuracy(logits, np.array([0, 1, -1]), mask=np.array([True, True, False])) == 1.0
+
+
+def test_sigmoid_cross_entropy_rejects_empty_input():
+    with pytest.raises(ValueError, match=r"logits is empty: got shape \(0, 1\)"):
+        sigmoid_cross_entropy(np.zeros((0, 1)), np.zeros((0, 1)))
+
+
+@pytest.mark.parametrize(
+    "logits, match",
+    [
+        (np.float64(3.0), "at least one axis"),
+        (np.array([0.0, np.nan]), "logits contains NaN or inf"),
+        (np.array([1.0 + 1j, 0.0]), "logits must be a floating-point array"),
+        (np.array(["a", "b"]), "logits must be a floating-point array"),
+        (None, "logits must be a floating-point array"),
+        (True, "logits must be a floating-point array"),
+        (np.zeros((2, 0)), "logits is empty"),
+        (np.zeros(0), "logits is empty"),
+        (np.array([1, 2]), "logits must be a floating-point array"),
+    ],
+)
+def test_log_softmax_validates_logits(logits, match):
+    with pytest.raises(ValueError, match=match):
+        log_softmax(logits)
+
+
+def test_log_softmax_valid_path_unchanged():
+    x = RNG.normal(size=(3, 2, 5)) * 10
+    shifted = x - x.max(axis=-1, keepdims=True)
+    expected = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    np.testing.assert_array_equal(log_softmax(x), expected)
+    assert log_softmax(x.astype(np.float32)).dtype == np.float32
