@@ -48,6 +48,15 @@ def test_temporal_xor_error_dips_on_every_third_bit(seed):
     assert res.losses[-1] < res.losses[0] and res.losses[-1] < np.log(2) - 0.02
 
 
+def test_exercise_1_solution_a_third_hidden_unit_deepens_the_dip():
+    """The numbers the solution of ex-classics-1 quotes (XOR bit 0.31 with 2 units, 0.13 with 3)."""
+    two = temporal_xor_experiment(seed=CHAPTER_XOR_SEED)
+    three = temporal_xor_experiment(seed=CHAPTER_XOR_SEED, hidden_size=3)
+    assert round(float(two.phase_error[2]), 2) == 0.31
+    assert round(float(three.phase_error[2]), 2) == 0.13
+    np.testing.assert_allclose(three.phase_error[:2], 0.5, atol=0.01)  # the random bits stay at chance
+
+
 def test_temporal_xor_is_reproducible():
     a = temporal_xor_experiment(seed=3, passes=20, n_bits=600, test_bits=600)
     b = temporal_xor_experiment(seed=3, passes=20, n_bits=600, test_bits=600)
