@@ -8,6 +8,13 @@ The recurrent models need derivatives *in terms of the output* (the backward pas
 has the activation ``y = f(z)`` at hand, not ``z``); :class:`Activation` bundles
 the function, its derivative in terms of the input and in terms of the output.
 
+``ACTIVATIONS`` is the dict of the elementwise activations by name (``"sigmoid"``, ``"tanh"``,
+``"relu"``, ``"identity"``) mapping to their :class:`Activation`; :func:`get_activation` looks names
+up in it with a clear error. The softmax is not elementwise, so it is not in it: see :func:`softmax`.
+
+Inputs must be real numbers: floating arrays keep their dtype, integer and boolean arrays become
+float64, and anything else (complex numbers, strings, None) raises ``ValueError``.
+
 Examples
 --------
 >>> import numpy as np
@@ -21,6 +28,7 @@ array([0.7864])
 """
 from __future__ import annotations
 
+import numbers
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -42,11 +50,26 @@ __all__ = [
 ]
 
 
-def _float_array(x):
+def _float_array(x, name="x"):
+    """``x`` as a real floating array: floats as they are, integers/bools -> float64, else ValueError."""
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):
+        if x.dtype.kind not in "biu":  # complex, strings, None/objects, datetimes...
+            raise ValueError(
+                f"{name} must be a real floating-point (or integer) array of any shape; got dtype {x.dtype}"
+                + (" (complex numbers are not supported)" if x.dtype.kind == "c" else "")
+            )
         x = x.astype(np.float64)
     return x
+
+
+def _check_axis(axis, shape, name="x"):
+    """Raise ValueError unless ``axis`` is an int indexing an axis of an array of ``shape``."""
+    ndim = len(shape)
+    if ndim == 0:
+        raise ValueError(f"{name} must have at least one axis (the one that sums to one); got a scalar")
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral) or not -ndim <= axis < ndim:
+        raise ValueError(f"axis must be an integer in [-{ndim}, {ndim}) for {name} of shape {shape}; got {axis!r}")
 
 
 def sigmoid(x):
@@ -59,7 +82,7 @@ def sigmoid(x):
     Parameters
     ----------
     x : array_like, any shape
-        Pre-activation ``z``. Integer input is converted to float64.
+        Pre-activation ``z``, real numbers. Integer input is converted to float64.
 
     Returns
     -------
@@ -233,6 +256,12 @@ def softmax(x, axis=-1):
     -------
     ndarray, same shape as ``x``
 
+    Raises
+    ------
+    ValueError
+        If ``x`` is not real (complex, strings, None), is a scalar or empty along ``axis``, or
+        ``axis`` is not an axis of ``x``.
+
     Examples
     --------
     >>> np.round(softmax(np.array([[1.0, 2.0, 3.0], [1e4, 0.0, -1e4]])), 4)
@@ -240,6 +269,9 @@ def softmax(x, axis=-1):
            [1.    , 0.    , 0.    ]])
     """
     x = _float_array(x)
+    _check_axis(axis, x.shape)
+    if x.shape[axis] == 0:
+        raise ValueError(f"x is empty along axis {axis}: got shape {x.shape}")
     with np.errstate(under="ignore"):
         e = np.exp(x - np.max(x, axis=axis, keepdims=True))  # exponents <= 0: no overflow
         return e / np.sum(e, axis=axis, keepdims=True)
@@ -255,11 +287,18 @@ def softmax_backward(dy, y, axis=-1):
     y : ndarray, same shape as ``dy``
         The softmax output.
     axis : int, default -1
+        The axis the softmax was taken along.
 
     Returns
     -------
     ndarray, same shape as ``dy``
         Gradient with respect to the softmax input.
+
+    Raises
+    ------
+    ValueError
+        If ``dy`` and ``y`` differ in shape (no broadcasting), are not real arrays, or ``axis``
+        is not an axis of them.
 
     Examples
     --------
@@ -267,27 +306,38 @@ def softmax_backward(dy, y, axis=-1):
     >>> softmax_backward(np.array([[1.0, 0.0]]), y)
     array([[ 0.25, -0.25]])
     """
+    dy = _float_array(dy, "dy")
+    y = _float_array(y, "y")
+    if dy.shape != y.shape:
+        raise ValueError(f"dy must have the shape of y {y.shape} (the softmax output); got shape {dy.shape}")
+    _check_axis(axis, y.shape, "y")
     return y * (dy - np.sum(dy * y, axis=axis, keepdims=True))
 
 
 def _sigmoid_from_output(y):
+    y = _float_array(y, "y")
     return y * (1.0 - y)
 
 
 def _tanh_from_output(y):
+    y = _float_array(y, "y")
     return 1.0 - y * y
 
 
 def _relu_from_output(y):
+    y = _float_array(y, "y")
     return (y > 0).astype(y.dtype)
 
 
 def _identity_from_output(y):
+    y = _float_array(y, "y")
     return np.ones_like(y)
 
 
 class Activation(NamedTuple):
     """An elementwise activation with its derivatives.
+
+    Every callable maps an array of any shape to an array of the same shape.
 
     Attributes
     ----------
@@ -295,6 +345,16 @@ class Activation(NamedTuple):
     forward : callable, ``z -> f(z)``
     derivative : callable, ``z -> f'(z)``
     derivative_from_output : callable, ``f(z) -> f'(z)`` (what backpropagation uses)
+
+    Examples
+    --------
+    >>> act = ACTIVATIONS["sigmoid"]                 # or get_activation("sigmoid")
+    >>> z = np.array([[0.0, 2.0]])                   # (B, H) = (1, 2)
+    >>> y = act.forward(z)
+    >>> np.round(y, 4)
+    array([[0.5   , 0.8808]])
+    >>> np.allclose(act.derivative(z), act.derivative_from_output(y))
+    True
     """
 
     name: str
@@ -309,7 +369,6 @@ ACTIVATIONS = {
     "relu": Activation("relu", relu, relu_derivative, _relu_from_output),
     "identity": Activation("identity", identity, identity_derivative, _identity_from_output),
 }
-"""dict: the elementwise activations by name (softmax is not elementwise: see :func:`softmax`)."""
 
 
 def get_activation(name, allowed=None, argname="activation"):
@@ -319,8 +378,9 @@ def get_activation(name, allowed=None, argname="activation"):
     ----------
     name : str
         One of ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"identity"``.
-    allowed : sequence of str, optional
-        Restrict the accepted names (e.g. ``("tanh", "identity")`` for the LSTM's g and h).
+    allowed : str or sequence of str, optional
+        Restrict the accepted names (e.g. ``("tanh", "identity")`` for the LSTM's g and h); a
+        single string is one name. None allows every name.
     argname : str
         Argument name used in the error message.
 
@@ -331,7 +391,8 @@ def get_activation(name, allowed=None, argname="activation"):
     Raises
     ------
     ValueError
-        If ``name`` is unknown or not allowed.
+        If ``name`` is unknown or not allowed, or ``allowed`` is not a name or a sequence of
+        known names.
 
     Examples
     --------
@@ -342,8 +403,25 @@ def get_activation(name, allowed=None, argname="activation"):
     ...
     ValueError: activation must be one of 'sigmoid', 'tanh', 'relu', 'identity'; got 'softsign'
     """
-    names = tuple(allowed) if allowed is not None else tuple(ACTIVATIONS)
+    names = _allowed_names(allowed)
     if not isinstance(name, str) or name not in names:
         choices = ", ".join(repr(n) for n in names)
         raise ValueError(f"{argname} must be one of {choices}; got {name!r}")
     return ACTIVATIONS[name]
+
+
+def _allowed_names(allowed):
+    """The tuple of names ``allowed`` stands for (None: all; a str: that one name)."""
+    if allowed is None:
+        return tuple(ACTIVATIONS)
+    if isinstance(allowed, str):
+        names = (allowed,)
+    else:
+        try:
+            names = tuple(allowed)
+        except TypeError:
+            names = None
+    known = ", ".join(repr(n) for n in ACTIVATIONS)
+    if not names or not all(isinstance(n, str) and n in ACTIVATIONS for n in names):
+        raise ValueError(f"allowed must be None, a name or a non-empty sequence of names among {known}; got {allowed!r}")
+    return names

@@ -78,3 +78,84 @@ def test_get_activation_rejects_unknown_names():
         get_activation("swish")
     with pytest.raises(ValueError, match="g must be one of 'tanh', 'identity'"):
         get_activation("relu", allowed=("tanh", "identity"), argname="g")
+
+
+def test_softmax_backward_rejects_mismatched_shapes():
+    y = softmax(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"dy must have the shape of y \(2, 1\).*got shape \(2, 3\)"):
+        softmax_backward(np.ones((2, 3)), y[:, :1])
+    with pytest.raises(ValueError, match=r"dy must have the shape of y \(2, 3\)"):
+        softmax_backward(np.ones(3), y)
+
+
+@pytest.mark.parametrize("axis", [5, -3, 1.0, "1", None, True])
+def test_softmax_rejects_bad_axis(axis):
+    with pytest.raises(ValueError, match=r"axis must be an integer in \[-2, 2\) for x of shape \(2, 3\)"):
+        softmax(np.zeros((2, 3)), axis=axis)
+    with pytest.raises(ValueError, match="axis must be an integer"):
+        softmax_backward(np.zeros((2, 3)), np.zeros((2, 3)), axis=axis)
+
+
+def test_softmax_rejects_scalars_and_empty_axes():
+    with pytest.raises(ValueError, match="at least one axis"):
+        softmax(1.0)
+    with pytest.raises(ValueError, match=r"x is empty along axis -1"):
+        softmax(np.zeros((2, 0)))
+
+
+ELEMENTWISE = [fn for act in ACTIVATIONS.values() for fn in (act.forward, act.derivative, act.derivative_from_output)]
+
+
+@pytest.mark.parametrize("fn", ELEMENTWISE, ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (None, "dtype object"),
+        (np.array([1.0 + 2.0j]), "complex numbers are not supported"),
+        ("abc", "dtype <U3"),
+        (np.array([None, 1.0]), "dtype object"),
+    ],
+)
+def test_elementwise_functions_reject_non_real_input(fn, bad, match):
+    with pytest.raises(ValueError, match=r"must be a real floating-point \(or integer\) array.*" + match):
+        fn(bad)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_elementwise_valid_path_is_bit_identical(name, dtype):
+    z = np.random.default_rng(3).normal(size=(4, 3)).astype(dtype) * 3
+    act = get_activation(name)
+    ref = {
+        "sigmoid": lambda v: np.where(v >= 0, 1.0, np.exp(-np.abs(v))) / (1.0 + np.exp(-np.abs(v))),
+        "tanh": np.tanh,
+        "relu": lambda v: np.maximum(v, 0.0),
+        "identity": lambda v: v,
+    }[name]
+    y = act.forward(z)
+    np.testing.assert_array_equal(y, ref(z))
+    assert y.dtype == dtype
+    assert act.derivative_from_output(y).dtype == dtype
+
+
+def test_get_activation_accepts_a_single_allowed_name():
+    assert get_activation("tanh", allowed="tanh").name == "tanh"
+    with pytest.raises(ValueError, match="g must be one of 'tanh'; got 'relu'"):
+        get_activation("relu", allowed="tanh", argname="g")
+    # a string is one name, not a set of letters
+    with pytest.raises(ValueError, match="must be one of 'relu'"):
+        get_activation("r", allowed="relu")
+
+
+@pytest.mark.parametrize("allowed", [5, (), ("tanh", "softmax"), ["tanh", 3]])
+def test_get_activation_validates_allowed(allowed):
+    with pytest.raises(ValueError, match="allowed must be None, a name or a non-empty sequence of names"):
+        get_activation("tanh", allowed=allowed)
+
+
+def test_activations_dict_is_documented_in_the_module_docstring():
+    import companion.activations as mod
+
+    assert "ACTIVATIONS" in mod.__doc__
+    assert isinstance(ACTIVATIONS, dict) and set(ACTIVATIONS) == {"sigmoid", "tanh", "relu", "identity"}
+    assert "Examples" in mod.Activation.__doc__
