@@ -137,6 +137,14 @@ def check_sequence(x, input_size, batch_first, dtype, name="x"):
     return np.array(arr, order="C", copy=True)
 
 
+def check_cache(cache, cache_type, producer):
+    """Raise ValueError unless ``cache`` is the named cache a step's forward function returned."""
+    if not isinstance(cache, cache_type):
+        raise ValueError(
+            f"cache must be the {cache_type.__name__} returned by {producer}(); got {type(cache).__name__}"
+        )
+
+
 def check_not_overflowed(values, model_name):
     """Raise ValueError if a forward pass produced NaN or inf (an unbounded activation overflowed)."""
     if values.size and not (np.isfinite(values.min()) and np.isfinite(values.max())):

@@ -35,7 +35,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from companion._checks import check_array, check_choice
+from companion._checks import check_array, check_cache, check_choice
 from companion.activations import get_activation
 from companion.recurrent import StackedRecurrent, time_indices
 
@@ -159,6 +159,7 @@ def elman_step_backward(dh_t, cache):
     >>> np.round(grads.dx_t, 4)
     array([[0.42, 0.42]])
     """
+    check_cache(cache, ElmanStepCache, "elman_step_forward")
     dh_t = check_array(dh_t, "dh_t", cache.h_t.shape, ("B", "H"), dtype=cache.h_t.dtype)
     act = get_activation(cache.nonlinearity)
     dz = dh_t * act.derivative_from_output(cache.h_t)  # (B, H)

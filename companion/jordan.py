@@ -28,6 +28,7 @@ import numpy as np
 
 from companion._checks import (
     check_array,
+    check_cache,
     check_choice,
     check_dtype,
     check_forward_done,
@@ -178,6 +179,7 @@ def jordan_step_backward(dy_t, cache, dh_t=None):
     >>> np.round(jordan_step_backward(np.ones((1, 1)), cache).dx_t, 4)
     array([[1.5729]])
     """
+    check_cache(cache, JordanStepCache, "jordan_step_forward")
     dy_t = check_array(dy_t, "dy_t", cache.y_t.shape, ("B", "O"), dtype=cache.y_t.dtype)
     dzy = _output_backward(dy_t, cache.y_t, cache.output_activation)  # (B, O)
     dh = dzy @ cache.V  # (B, H)

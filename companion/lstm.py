@@ -47,7 +47,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from companion._checks import check_array, check_choice
+from companion._checks import check_array, check_cache, check_choice
 from companion.activations import get_activation, sigmoid
 from companion.recurrent import StackedRecurrent, time_indices
 
@@ -252,6 +252,7 @@ def lstm_step_backward(da, dc, cache):
     >>> grads.dW.shape, grads.dc_prev.shape
     ((8, 3), (1, 2))
     """
+    check_cache(cache, LSTMStepCache, "lstm_step_forward")
     shape = cache.a.shape
     da = check_array(da, "da", shape, ("B", "H"), dtype=cache.a.dtype)
     dc = np.zeros_like(da) if dc is None else check_array(dc, "dc", shape, ("B", "H"), dtype=cache.a.dtype)

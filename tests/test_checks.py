@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from companion.elman import ElmanRNN, elman_step_backward, elman_step_forward
-from companion.jordan import JordanRNN, jordan_step_forward
+from companion.jordan import JordanRNN, jordan_step_backward, jordan_step_forward
 from companion.lstm import LSTM, lstm_step_backward, lstm_step_forward
 
 
@@ -248,3 +248,14 @@ def test_state_dict_value_beyond_float32_is_rejected():
     sd["weight_ih_l0"][0, 0] = 1e300
     with pytest.raises(ValueError, match=r"state_dict\['weight_ih_l0'\] contains NaN or inf \(as float32\)"):
         model.load_state_dict(sd)
+
+
+@pytest.mark.parametrize("backward,args,match", [
+    (elman_step_backward, (np.zeros((2, 4)), None), r"cache must be the ElmanStepCache returned by elman_step_forward\(\); got NoneType"),
+    (elman_step_backward, (np.zeros((2, 4)), (1, 2)), r"cache must be the ElmanStepCache.*got tuple"),
+    (lstm_step_backward, (np.zeros((2, 4)), None, None), r"cache must be the LSTMStepCache returned by lstm_step_forward\(\)"),
+    (jordan_step_backward, (np.zeros((2, 2)), {}), r"cache must be the JordanStepCache returned by jordan_step_forward\(\); got dict"),
+])
+def test_step_backward_needs_the_forward_cache(backward, args, match):
+    with pytest.raises(ValueError, match=match):
+        backward(*args)
