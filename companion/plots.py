@@ -6,10 +6,12 @@ number of dimensions, series of different lengths where they must match) raises 
 """
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 __all__ = [
@@ -34,16 +36,69 @@ _TRACE_LABELS = {
 
 
 # ----------------------------------------------------------------------------------------------- validation helpers
-def _as_1d(values, name: str) -> np.ndarray:
+def _as_real(values, name: str, expected: str) -> np.ndarray:
+    """``values`` as a float array; ValueError naming ``name`` for non-numeric or complex data."""
+    if np.iscomplexobj(values):  # float() would drop the imaginary part (with only a ComplexWarning)
+        raise ValueError(f"{name} must be real numbers of shape {expected}, got complex values")
     try:
-        arr = np.asarray(values, dtype=float)
+        return np.asarray(values, dtype=float)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be a 1-D array of numbers, got {type(values).__name__}") from err
+        raise ValueError(f"{name} must be an array of real numbers of shape {expected}, "
+                         f"got {type(values).__name__}") from err
+
+
+def _check_some_finite(arr: np.ndarray, name: str) -> None:
+    """A chart of only NaN/inf is blank: reject it (single NaN gaps are fine)."""
+    if arr.size and not np.isfinite(arr).any():
+        raise ValueError(f"{name} has no finite value (all NaN or inf): nothing to draw")
+
+
+def _as_1d(values, name: str) -> np.ndarray:
+    arr = _as_real(values, name, "(n,)")
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of shape (n,), got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty")
+    _check_some_finite(arr, name)
     return arr
+
+
+def _real_scalar(value, name: str) -> float:
+    """A finite real number, else ValueError naming ``name``."""
+    if isinstance(value, (complex, np.complexfloating)) or isinstance(value, (str, bytes)):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    try:
+        value = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a finite real number, got {value!r}") from err
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    return value
+
+
+def _index(value, name: str, size: int | None = None, what: str = "") -> int:
+    """A non-negative integer (below ``size`` if given), else ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer{what}, got {value!r}")
+    value = int(value)
+    if value < 0 or (size is not None and value >= size):
+        raise ValueError(f"{name} must be an integer{what}, got {value}")
+    return value
+
+
+def _labels(labels, name: str, count: int, per: str = "time step") -> list:
+    """``labels`` as a list of exactly ``count`` tick labels, else ValueError naming ``name``."""
+    if isinstance(labels, (str, bytes)) or isinstance(labels, Mapping) or not hasattr(labels, "__len__"):
+        raise ValueError(f"{name} must be a sequence of labels, one per {per} (T={count}), got {labels!r}")
+    labels = list(labels)
+    if len(labels) != count:
+        raise ValueError(f"{name} must have one label per {per} (T={count}), got {len(labels)}")
+    return labels
+
+
+def _check_ax(ax) -> None:
+    if ax is not None and not isinstance(ax, Axes):
+        raise ValueError(f"ax must be a matplotlib Axes (or None for a new figure), got {type(ax).__name__}")
 
 
 def _as_series(series, name: str = "series") -> dict[str, np.ndarray]:
@@ -87,11 +142,7 @@ def _baseline(baseline):
         value, label = baseline
     else:
         value, label = baseline, "baseline"
-    try:
-        value = float(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"baseline value must be a number, got {value!r}") from err
-    return value, str(label)
+    return _real_scalar(value, "baseline value"), str(label)
 
 
 # ---------------------------------------------------------------------------------------------------------- charts
@@ -126,8 +177,9 @@ def plot_series(series, xlabel: str, ylabel: str, title: str | None = None, logy
     Raises
     ------
     ValueError
-        Empty ``series``, a series that is not 1-D or is empty, a length different from ``len(x)``, or
-        non-positive values with ``logy=True``.
+        Empty ``series``, a series that is not 1-D, is empty, is complex or has no finite value, a length
+        different from ``len(x)``, non-positive values with ``logy=True``, a non-finite ``baseline`` or an
+        ``ax`` that is not an Axes.
 
     Examples
     --------
@@ -138,18 +190,27 @@ def plot_series(series, xlabel: str, ylabel: str, title: str | None = None, logy
     ['Elman', 'Jordan', 'chance']
     >>> plt.close(fig)
     """
-    data = _as_series(series)
+    return _plot_series(series, xlabel, ylabel, title=title, logy=logy, baseline=baseline, ax=ax, markers=markers,
+                        x=x)
+
+
+def _plot_series(series, xlabel, ylabel, *, title, logy, baseline, ax, markers, x, name="series",
+                 x_name="x") -> Figure:
+    """:func:`plot_series`, with the argument names ``name``/``x_name`` used in its error messages."""
+    data = _as_series(series, name)
     ref = _baseline(baseline)
+    _check_ax(ax)
     if x is not None:
-        x = _as_1d(x, "x")
+        x = _as_1d(x, x_name)
         for label, values in data.items():
             if values.shape != x.shape:
-                raise ValueError(f"series[{label!r}] has {values.size} values but x has {x.size}: lengths must match")
+                raise ValueError(f"{name}[{label!r}] has {values.size} values but {x_name} has {x.size}: "
+                                 f"lengths must match")
     if logy:
         for label, values in data.items():
             finite = values[np.isfinite(values)]
             if np.any(finite <= 0):
-                raise ValueError(f"series[{label!r}] has values <= 0, which a log y axis (logy=True) cannot show")
+                raise ValueError(f"{name}[{label!r}] has values <= 0, which a log y axis (logy=True) cannot show")
         if ref is not None and ref[0] <= 0:
             raise ValueError(f"baseline {ref[0]} must be positive with logy=True")
     if ax is None:
@@ -185,7 +246,8 @@ def plot_heatmaps(arrays, xticklabels=None, title: str | None = None, cmap: str 
     cmap : str, default "RdBu_r"
         Colour map (diverging, so 0 is white).
     vmin, vmax : float, optional
-        Colour limits; by default symmetric, ``±max|value|`` over all arrays.
+        Colour limits, finite with ``vmin < vmax``; by default symmetric, ``±max|value|`` over all arrays. If only
+        one is given, the scale is symmetric, ``±|given value|`` (which must then not be 0).
     xlabel, ylabel : str
         Axis labels (x on the bottom row only).
 
@@ -197,8 +259,9 @@ def plot_heatmaps(arrays, xticklabels=None, title: str | None = None, cmap: str 
     Raises
     ------
     ValueError
-        Empty ``arrays``, an array that is not 2-D or is empty, different T between arrays, or ``xticklabels`` of
-        the wrong length.
+        Empty ``arrays``, an array that is not 2-D, is empty, is complex or has no finite value, different T
+        between arrays, ``xticklabels`` that is not a sequence of T labels, or ``vmin``/``vmax`` that are not
+        finite numbers with ``vmin < vmax``.
 
     Examples
     --------
@@ -213,29 +276,37 @@ def plot_heatmaps(arrays, xticklabels=None, title: str | None = None, cmap: str 
         raise ValueError("arrays must be a non-empty dict mapping a label to a (T, H) array")
     data = {}
     for label, values in arrays.items():
-        try:
-            arr = np.asarray(values, dtype=float)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"arrays[{label!r}] must be a numeric (T, H) array") from err
+        arr = _as_real(values, f"arrays[{label!r}]", "(T, H)")
         if arr.ndim != 2:
             raise ValueError(f"arrays[{label!r}] must have shape (T, H), got shape {arr.shape}")
         if arr.size == 0:
             raise ValueError(f"arrays[{label!r}] must not be empty, got shape {arr.shape}")
+        _check_some_finite(arr, f"arrays[{label!r}]")
         data[str(label)] = arr
     steps = {arr.shape[0] for arr in data.values()}
     if len(steps) != 1:
         raise ValueError(f"all arrays must have the same number of time steps T, got {sorted(steps)}")
     (T,) = steps
-    if xticklabels is not None and len(xticklabels) != T:
-        raise ValueError(f"xticklabels must have one label per time step (T={T}), got {len(xticklabels)}")
+    if xticklabels is not None:
+        xticklabels = _labels(xticklabels, "xticklabels", T)
+    if vmin is not None:
+        vmin = _real_scalar(vmin, "vmin")
+    if vmax is not None:
+        vmax = _real_scalar(vmax, "vmax")
     if vmin is None and vmax is None:
         finite = np.concatenate([arr[np.isfinite(arr)] for arr in data.values()])
         bound = float(np.max(np.abs(finite))) if finite.size else 1.0
         bound = bound if bound > 0 else 1.0
         vmin, vmax = -bound, bound
     elif vmin is None or vmax is None:
-        bound = abs(float(vmax if vmin is None else vmin))
+        given = "vmin" if vmax is None else "vmax"
+        bound = abs(vmax if vmin is None else vmin)
+        if bound == 0:
+            raise ValueError(f"{given} alone gives the symmetric scale ±|{given}|, which is empty for {given}=0: "
+                             f"give both vmin and vmax")
         vmin, vmax = (-bound, bound)
+    elif not vmin < vmax:
+        raise ValueError(f"vmin must be smaller than vmax, got vmin={vmin}, vmax={vmax}")
     heights = [max(arr.shape[1], 1) for arr in data.values()]
     fig, axes = plt.subplots(len(data), 1, sharex=True, squeeze=False, layout="constrained",
                              figsize=(max(5.0, 0.55 * T + 2.5), 1.0 + sum(0.32 * h + 0.5 for h in heights)),
@@ -270,12 +341,15 @@ def _trace_series(trace, batch: int, unit: int) -> dict[str, np.ndarray]:
             f"c, a (each (T, B, H)); missing {missing}")
     out = {}
     for field in (*_GATE_FIELDS, "c", "a"):
-        arr = np.asarray(getattr(trace, field), dtype=float)
+        arr = _as_real(getattr(trace, field), f"trace.{field}", "(T, B, H)")
         if arr.ndim != 3:
             raise ValueError(f"trace.{field} must have shape (T, B, H), got shape {arr.shape}")
         if not (0 <= batch < arr.shape[1] and 0 <= unit < arr.shape[2]):
             raise ValueError(f"batch={batch}, unit={unit} out of range for trace.{field} of shape {arr.shape}")
         out[field] = arr[:, batch, unit]
+        if out[field].size == 0:
+            raise ValueError(f"trace.{field} must not be empty (T >= 1), got shape {arr.shape}")
+        _check_some_finite(out[field], f"trace.{field}[:, {batch}, {unit}]")
     return out
 
 
@@ -304,8 +378,8 @@ def plot_lstm_trace(trace, x_labels=None, batch: int = 0, unit: int = 0, title: 
     Raises
     ------
     ValueError
-        Empty dict, series of different lengths, a trace field that is not (T, B, H), ``batch``/``unit`` out of
-        range, or ``x_labels`` of the wrong length.
+        Empty dict, series of different lengths, complex or without a finite value, a trace field that is not
+        (T, B, H), ``batch``/``unit`` not integers in range, or ``x_labels`` not a sequence of T labels.
 
     Examples
     --------
@@ -317,14 +391,16 @@ def plot_lstm_trace(trace, x_labels=None, batch: int = 0, unit: int = 0, title: 
     ((3, 3), 2)
     >>> plt.close(fig)
     """
+    batch = _index(batch, "batch", what=" >= 0 (which sequence of the batch)")
+    unit = _index(unit, "unit", what=" >= 0 (which hidden unit)")
     data = _trace_series(trace, batch, unit)
     lengths = {values.size for values in data.values()}
     if len(lengths) != 1:
         raise ValueError(f"all trace series must have the same length, got lengths "
                          f"{ {label: v.size for label, v in data.items()} }")
     (T,) = lengths
-    if x_labels is not None and len(x_labels) != T:
-        raise ValueError(f"x_labels must have one label per step (T={T}), got {len(x_labels)}")
+    if x_labels is not None:
+        x_labels = _labels(x_labels, "x_labels", T, per="step")
     gates = {k: v for k, v in data.items() if "gate" in k.lower()}
     others = {k: v for k, v in data.items() if "gate" not in k.lower()}
     steps = np.arange(1, T + 1)
@@ -386,8 +462,8 @@ def plot_error_by_position(errors, period: int = 3, title: str | None = None, hi
     Raises
     ------
     ValueError
-        ``period`` < 1, empty input, series that are not 1-D, shorter than ``period`` or of different lengths,
-        ``highlight_phase`` not in ``0..period-1``.
+        ``period`` not an integer >= 1, empty input, series that are not 1-D, complex, without a finite value,
+        shorter than ``period`` or of different lengths, ``highlight_phase`` not an integer in ``0..period-1``.
 
     Examples
     --------
@@ -407,8 +483,8 @@ def plot_error_by_position(errors, period: int = 3, title: str | None = None, hi
     (n,) = lengths
     if n < period:
         raise ValueError(f"errors must have at least period={period} positions, got {n}")
-    if highlight_phase is not None and not (0 <= highlight_phase < period):
-        raise ValueError(f"highlight_phase must be in 0..{period - 1}, got {highlight_phase}")
+    if highlight_phase is not None:
+        highlight_phase = _index(highlight_phase, "highlight_phase", period, f" in 0..{period - 1}")
     positions = np.arange(n)
     fig, (ax, ax_bar) = plt.subplots(1, 2, figsize=(9.5, 3.8), layout="constrained", width_ratios=[2.4, 1])
     if highlight_phase is not None:
@@ -455,6 +531,12 @@ def plot_gradient_norms(k, norms, logy: bool = True, title: str | None = None,
     -------
     matplotlib.figure.Figure
 
+    Raises
+    ------
+    ValueError
+        ``norms`` not a non-empty dict of 1-D real series with ``len(k)`` values each (and some finite value),
+        ``k`` not 1-D, or values <= 0 with ``logy=True``.
+
     Examples
     --------
     >>> import numpy as np, matplotlib.pyplot as plt
@@ -464,8 +546,8 @@ def plot_gradient_norms(k, norms, logy: bool = True, title: str | None = None,
     'log'
     >>> plt.close(fig)
     """
-    return plot_series(norms, xlabel="$k$ (steps back in time)", ylabel=ylabel, title=title, logy=logy,
-                       markers=True, x=k)
+    return _plot_series(norms, "$k$ (steps back in time)", ylabel, title=title, logy=logy, baseline=None, ax=None,
+                        markers=True, x=k, name="norms", x_name="k")
 
 
 def plot_bar_table(values, ylabel: str, title: str | None = None, baseline=None, fmt: str = "{:.3f}") -> Figure:
@@ -483,7 +565,7 @@ def plot_bar_table(values, ylabel: str, title: str | None = None, baseline=None,
     baseline : float or (float, str), optional
         A horizontal dashed reference line.
     fmt : str, default "{:.3f}"
-        Format of the numbers written on the bars.
+        Format of the numbers written on the bars: a :meth:`str.format` string with one field for the number.
 
     Returns
     -------
@@ -492,7 +574,8 @@ def plot_bar_table(values, ylabel: str, title: str | None = None, baseline=None,
     Raises
     ------
     ValueError
-        Empty input, non-numeric values, or groups with different labels.
+        Empty input, values that are not finite real numbers, groups with different labels, a non-finite
+        ``baseline``, or a ``fmt`` that cannot format a number.
 
     Examples
     --------
@@ -516,11 +599,15 @@ def plot_bar_table(values, ylabel: str, title: str | None = None, baseline=None,
         if list(row.keys()) != labels:
             raise ValueError(f"every group must have the labels {labels}, group {group!r} has {list(row.keys())}")
         for label, v in row.items():
-            try:
-                row[label] = float(v)
-            except (TypeError, ValueError) as err:
-                raise ValueError(f"value of {group!r}/{label!r} must be a number, got {v!r}") from err
+            row[label] = _real_scalar(v, f"value of {group!r}/{label!r}")
     ref = _baseline(baseline)
+    if not isinstance(fmt, str):
+        raise ValueError(f"fmt must be a format string such as '{{:.3f}}', got {fmt!r}")
+    try:
+        fmt.format(0.5)
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as err:
+        raise ValueError(f"fmt must be a format string with one field for a number, such as '{{:.3f}}'; "
+                         f"{fmt!r} fails: {err}") from err
     fig, ax = plt.subplots(figsize=(max(4.5, 1.1 * len(labels) * len(table) + 2.0), 3.8), layout="constrained")
     width = 0.8 / len(table)
     xs = np.arange(len(labels))

@@ -261,5 +261,133 @@ def test_nan_values_do_not_warn():
     fig = plot_error_by_position(err, period=3)
     heights = [bar.get_height() for bar in fig.axes[1].patches]
     assert np.isnan(heights[1]) and heights[0] == pytest.approx(0.25)
-    plot_heatmaps({"h": np.full((2, 2), np.nan)})
+    plot_heatmaps({"h": np.array([[np.nan, np.nan], [np.nan, 0.5]])})
     plot_series({"a": [1.0, np.nan, 0.5]}, "x", "y", logy=True)
+
+
+# ---------------------------------------------------------------------- bad arguments: a ValueError naming them
+@pytest.mark.parametrize("unit, batch, match", [
+    (1.5, 0, "unit must be an integer"),
+    (-1, 0, "unit must be an integer >= 0"),
+    ("0", 0, "unit must be an integer"),
+    (True, 0, "unit must be an integer"),
+    (0, 0.0, "batch must be an integer"),
+    (0, -1, "batch must be an integer >= 0"),
+    (3, 0, "out of range"),
+])
+def test_plot_lstm_trace_rejects_bad_batch_and_unit(unit, batch, match):
+    with pytest.raises(ValueError, match=match):
+        plot_lstm_trace(make_trace(H=3), unit=unit, batch=batch)
+
+
+def test_plot_lstm_trace_accepts_numpy_integers():
+    trace = make_trace()
+    fig = plot_lstm_trace(trace, batch=np.int64(1), unit=np.int32(2))
+    np.testing.assert_allclose(visible_lines(fig.axes[1])[0].get_ydata(), trace.c[:, 1, 2])
+
+
+@pytest.mark.parametrize("trace, kwargs, match", [
+    ({"c": [1, 2]}, {"x_labels": 5}, "x_labels must be a sequence of labels"),
+    ({"c": [1, 2]}, {"x_labels": "ab"}, "x_labels must be a sequence of labels"),
+    ({"c": [1j, 2]}, {}, r"trace\['c'\] must be real numbers"),
+    ({"c": [np.nan, np.nan], "input_gate": [0.5, 0.5]}, {}, r"trace\['c'\] has no finite value"),
+    (make_trace()._replace(c=np.full((5, 2, 3), np.nan)), {}, r"trace.c\[:, 0, 0\] has no finite value"),
+    (make_trace()._replace(a=make_trace().a + 1j), {}, "trace.a must be real numbers"),
+])
+def test_plot_lstm_trace_rejects_bad_data_and_labels(trace, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_lstm_trace(trace, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"highlight_phase": 1.5}, "highlight_phase must be an integer in 0..2"),
+    ({"highlight_phase": -1}, "highlight_phase must be an integer in 0..2"),
+    ({"highlight_phase": "1"}, "highlight_phase must be an integer"),
+    ({"period": 1.5}, "period must be a positive integer"),
+])
+def test_plot_error_by_position_rejects_non_integer_phase(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_error_by_position([0.1, 0.2, 0.3, 0.4], **kwargs)
+
+
+def test_plot_error_by_position_rejects_all_nan_and_complex():
+    with pytest.raises(ValueError, match="errors has no finite value"):
+        plot_error_by_position(np.full(6, np.nan))
+    with pytest.raises(ValueError, match=r"errors\['b'\] has no finite value"):
+        plot_error_by_position({"a": np.ones(3), "b": np.full(3, np.inf)})
+    with pytest.raises(ValueError, match="errors must be real numbers"):
+        plot_error_by_position(np.ones(3) * 1j)
+
+
+@pytest.mark.parametrize("fmt", [5, None, "{:d}", "{0} {1}", "{x}", "{:.3q}"])
+def test_plot_bar_table_rejects_bad_fmt(fmt):
+    with pytest.raises(ValueError, match="fmt must be a format string"):
+        plot_bar_table({"a": 0.5}, "y", fmt=fmt)
+
+
+@pytest.mark.parametrize("values, kwargs, match", [
+    ({"a": np.nan}, {}, r"value of ''/'a' must be a finite real number"),
+    ({"a": 1 + 2j}, {}, "must be a finite real number"),
+    ({"a": np.complex128(1 + 2j)}, {}, "must be a finite real number"),
+    ({"g": {"a": np.inf}}, {}, r"value of 'g'/'a' must be a finite real number"),
+    ({"a": 0.5}, {"baseline": np.nan}, "baseline value must be a finite real number"),
+    ({"a": 0.5}, {"baseline": (1j, "chance")}, "baseline value must be a finite real number"),
+])
+def test_plot_bar_table_rejects_nan_and_complex_values(values, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_bar_table(values, "y", **kwargs)
+
+
+def test_plot_bar_table_custom_fmt_still_works():
+    ax = plot_bar_table({"a": 0.5, "b": 0.25}, "y", fmt="{:.0%}").axes[0]
+    assert [t.get_text() for t in ax.texts] == ["50%", "25%"]
+
+
+def test_plot_gradient_norms_names_its_own_arguments():
+    k = np.arange(1, 4)
+    with pytest.raises(ValueError, match="norms must be a dict"):
+        plot_gradient_norms(k, [0.5, 0.25, 0.125])
+    with pytest.raises(ValueError, match=r"norms\['a'\] has 2 values but k has 3"):
+        plot_gradient_norms(k, {"a": [0.5, 0.25]})
+    with pytest.raises(ValueError, match="k must be a 1-D array"):
+        plot_gradient_norms([[1, 2, 3]], {"a": [0.5, 0.25, 0.1]})
+    with pytest.raises(ValueError, match=r"norms\['a'\] has values <= 0"):
+        plot_gradient_norms(k, {"a": [0.5, 0.0, 0.1]})
+
+
+@pytest.mark.parametrize("series, kwargs, match", [
+    ({"a": [1 + 1j, 2.0]}, {}, r"series\['a'\] must be real numbers"),
+    ({"a": np.array([1.0, 2.0], dtype=np.complex64)}, {}, r"series\['a'\] must be real numbers"),
+    ({"a": [np.nan, np.nan]}, {}, r"series\['a'\] has no finite value"),
+    ({"a": [1.0, 2.0], "b": [np.inf, -np.inf]}, {}, r"series\['b'\] has no finite value"),
+    ({"a": [1.0, 2.0]}, {"x": [np.nan, np.nan]}, "x has no finite value"),
+    ({"a": [1.0, 2.0]}, {"x": [1j, 2]}, "x must be real numbers"),
+    ({"a": [1.0, 2.0]}, {"baseline": np.inf}, "baseline value must be a finite real number"),
+    ({"a": [1.0, 2.0]}, {"ax": "left"}, "ax must be a matplotlib Axes"),
+])
+def test_plot_series_rejects_complex_all_nan_and_bad_ax(series, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_series(series, "x", "y", **kwargs)
+
+
+@pytest.mark.parametrize("arrays, kwargs, match", [
+    ({"h": np.full((3, 2), np.nan)}, {}, r"arrays\['h'\] has no finite value"),
+    ({"h": np.ones((3, 2)), "g": np.full((3, 2), np.inf)}, {}, r"arrays\['g'\] has no finite value"),
+    ({"h": np.ones((3, 2)) * 1j}, {}, r"arrays\['h'\] must be real numbers"),
+    ({"h": np.ones((3, 2))}, {"vmin": 1.0, "vmax": -1.0}, "vmin must be smaller than vmax, got vmin=1.0, vmax=-1.0"),
+    ({"h": np.ones((3, 2))}, {"vmin": 0.5, "vmax": 0.5}, "vmin must be smaller than vmax"),
+    ({"h": np.ones((3, 2))}, {"vmin": np.nan, "vmax": 1.0}, "vmin must be a finite real number"),
+    ({"h": np.ones((3, 2))}, {"vmax": "big"}, "vmax must be a finite real number"),
+    ({"h": np.ones((3, 2))}, {"vmax": 0}, "vmax alone gives the symmetric scale"),
+    ({"h": np.ones((3, 2))}, {"xticklabels": 3}, "xticklabels must be a sequence of labels"),
+])
+def test_plot_heatmaps_rejects_all_nan_and_bad_limits(arrays, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_heatmaps(arrays, **kwargs)
+
+
+def test_plot_heatmaps_one_sided_limit_is_symmetric():
+    image = plot_heatmaps({"h": np.ones((3, 2))}, vmin=-0.25).axes[0].images[0]
+    assert image.get_clim() == (-0.25, 0.25)
+    image = plot_heatmaps({"h": np.ones((3, 2))}, vmax=np.float32(2)).axes[0].images[0]
+    assert image.get_clim() == (-2.0, 2.0)
