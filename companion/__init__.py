@@ -27,4 +27,8 @@ from companion.training import *  # noqa: F401,F403
 from companion import activations, elman, gradcheck, jordan, layers, losses, lstm, optim  # noqa: F401
 from companion import sequence_model, tasks, training  # noqa: F401
 
+# the public API re-exported above: the union of the submodules' __all__
+__all__ = sorted({name for module in (elman, gradcheck, jordan, layers, losses, lstm, optim, sequence_model,
+                                      tasks, training) for name in module.__all__})
+
 __version__ = "0.1.0"

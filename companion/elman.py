@@ -55,6 +55,15 @@ class ElmanStepCache(NamedTuple):
     U : ndarray, (H, H)
     h_t : ndarray, (B, H)
     nonlinearity : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion.elman import elman_step_forward
+    >>> x, h0 = np.ones((1, 2)), np.zeros((1, 3))
+    >>> h, cache = elman_step_forward(x, h0, np.full((3, 2), 0.1), np.eye(3), np.zeros(3))
+    >>> cache.x_t.shape, cache.h_t.shape, cache.nonlinearity
+    ((1, 2), (1, 3), 'tanh')
     """
 
     x_t: np.ndarray
@@ -75,6 +84,15 @@ class ElmanStepGrads(NamedTuple):
     dW : ndarray, (H, D)
     dU : ndarray, (H, H)
     db : ndarray, (H,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion.elman import elman_step_backward, elman_step_forward
+    >>> h, cache = elman_step_forward(np.ones((1, 2)), np.zeros((1, 3)), np.full((3, 2), 0.1), np.eye(3), np.zeros(3))
+    >>> grads = elman_step_backward(np.ones((1, 3)), cache)
+    >>> grads.dx_t.shape, grads.dW.shape, grads.db.shape
+    ((1, 2), (3, 2), (3,))
     """
 
     dx_t: np.ndarray

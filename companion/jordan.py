@@ -68,6 +68,15 @@ class JordanStepCache(NamedTuple):
     h_t : ndarray, (B, H)
     y_t : ndarray, (B, O)
     nonlinearity, output_activation : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion.jordan import jordan_step_forward
+    >>> W, U, b, V, b_y = np.full((3, 2), 0.1), np.zeros((3, 1)), np.zeros(3), np.ones((1, 3)), np.zeros(1)
+    >>> h, y, cache = jordan_step_forward(np.ones((1, 2)), np.zeros((1, 1)), W, U, b, V, b_y)
+    >>> cache.h_t.shape, cache.y_t.shape, cache.output_activation
+    ((1, 3), (1, 1), 'identity')
     """
 
     x_t: np.ndarray
@@ -93,6 +102,16 @@ class JordanStepGrads(NamedTuple):
     db : ndarray, (H,)
     dV : ndarray, (O, H)
     db_y : ndarray, (O,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion.jordan import jordan_step_backward, jordan_step_forward
+    >>> W, U, b, V, b_y = np.full((3, 2), 0.1), np.zeros((3, 1)), np.zeros(3), np.ones((1, 3)), np.zeros(1)
+    >>> h, y, cache = jordan_step_forward(np.ones((1, 2)), np.zeros((1, 1)), W, U, b, V, b_y)
+    >>> grads = jordan_step_backward(np.ones((1, 1)), cache)
+    >>> grads.dy_prev.shape, grads.dU.shape, grads.dV.shape
+    ((1, 1), (3, 1), (1, 3))
     """
 
     dx_t: np.ndarray

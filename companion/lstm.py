@@ -87,6 +87,17 @@ class LSTMStepCache(NamedTuple):
         Output.
     g, h : str
         Names of g and h.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion.lstm import lstm_step_forward
+    >>> a0 = c0 = np.zeros((1, 2))
+    >>> a, c, cache = lstm_step_forward(np.ones((1, 3)), a0, c0, np.zeros((8, 3)), np.zeros((8, 2)), np.zeros(8))
+    >>> cache.forget_gate  # f(0) = 0.5: a closed-or-open gate starts half open
+    array([[0.5, 0.5]])
+    >>> cache.c.shape, cache.g, cache.h
+    ((1, 2), 'tanh', 'tanh')
     """
 
     x_t: np.ndarray
@@ -120,6 +131,18 @@ class LSTMStepGrads(NamedTuple):
     dW : ndarray, (4H, D)
     dU : ndarray, (4H, H)
     db : ndarray, (4H,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion.lstm import lstm_step_backward, lstm_step_forward
+    >>> a0 = c0 = np.zeros((1, 2))
+    >>> a, c, cache = lstm_step_forward(np.ones((1, 3)), a0, c0, np.zeros((8, 3)), np.zeros((8, 2)), np.zeros(8))
+    >>> grads = lstm_step_backward(np.ones((1, 2)), None, cache)
+    >>> grads.dc_prev  # dc_prev = dc' f(z_f), with dc' = da f(z_o) h'(c') = 0.5
+    array([[0.25, 0.25]])
+    >>> grads.dW.shape, grads.db.shape
+    ((8, 3), (8,))
     """
 
     dx_t: np.ndarray
@@ -143,6 +166,16 @@ class LSTMTrace(NamedTuple):
         Memory after each step.
     a : ndarray
         Output at each step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion.lstm import LSTM
+    >>> lstm = LSTM(1, 2, seed=0)
+    >>> out, _ = lstm.forward(np.ones((4, 1, 1)))
+    >>> tr = lstm.trace()
+    >>> tr.c.shape, bool(((tr.forget_gate > 0) & (tr.forget_gate < 1)).all())
+    ((4, 1, 2), True)
     """
 
     z: np.ndarray

@@ -141,8 +141,9 @@ class SequenceModel:
         Parameters
         ----------
         x : ndarray, shape (T, B, D) (or (B, T, D) if the rnn is batch_first)
-        state : optional
-            Initial state passed to the rnn (None = zeros).
+        state : ndarray or tuple of ndarray, optional
+            Initial state passed to the rnn (None = zeros): (num_layers*num_directions, B, H)
+            for ElmanRNN, a pair ``(h_0, c_0)`` of such arrays for LSTM, (1, B, O) for JordanRNN.
 
         Returns
         -------

@@ -34,6 +34,20 @@ class History:
         Global gradient norm of every step, *before* clipping.
     metrics : list
         What ``eval_fn(model)`` returned after each epoch (empty without ``eval_fn``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion.layers import Linear
+    >>> from companion.losses import mse
+    >>> from companion.optim import SGD
+    >>> x = np.linspace(-1, 1, 8).reshape(8, 1)
+    >>> model = Linear(1, 1, seed=0)
+    >>> hist = train(model, mse, SGD(model.params, lr=0.1), [(x, 3 * x), (x, 3 * x)], epochs=4, progress=False)
+    >>> hist.epochs, len(hist.step_losses), len(hist.grad_norms)
+    (4, 8, 8)
+    >>> hist.final_loss < hist.epoch_losses[0]
+    True
     """
 
     step_losses: list = field(default_factory=list)
