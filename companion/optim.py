@@ -31,8 +31,30 @@ def _check_params(params):
     for name in params.keys():
         p = params[name]
         if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
-            raise ValueError(f"params[{name!r}] must be a floating-point ndarray (updated in place); got {type(p).__name__}")
+            got = f"an ndarray of dtype {p.dtype}" if isinstance(p, np.ndarray) else type(p).__name__
+            raise ValueError(f"params[{name!r}] must be a floating-point ndarray (updated in place); got {got}")
+        if not p.flags.writeable:
+            raise ValueError(
+                f"params[{name!r}] is a read-only array: the optimiser updates parameters in place "
+                "(pass the model's own writeable arrays, e.g. model.params)"
+            )
     return params
+
+
+def _real_array(value, what):
+    """``value`` as an ndarray of real numbers (integer or floating), else a ValueError naming ``what``."""
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as err:  # e.g. ragged nested lists
+        raise ValueError(f"{what} must be an array of real numbers; got {type(value).__name__} ({err})") from err
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(
+            f"{what} must be an array of real numbers (floating point); got "
+            + (f"{type(value).__name__}" if value is None else f"dtype {arr.dtype}")
+        )
+    return arr
 
 
 def _check_grads(params, grads):
@@ -46,8 +68,8 @@ def _check_grads(params, grads):
             f"grads must have the same keys as params; missing {missing}, unexpected {extra}"
         )
     out = {}
-    for name in params.keys():
-        g = np.asarray(grads[name])
+    for name in params.keys():  # every gradient is checked before any parameter changes
+        g = _real_array(grads[name], f"grads[{name!r}]")
         if g.shape != params[name].shape:
             raise ValueError(f"grads[{name!r}] must have shape {params[name].shape} (the parameter's); got {g.shape}")
         if not np.isfinite(g).all():
@@ -102,10 +124,18 @@ class SGD:
     def step(self, grads):
         """Update every parameter in place from ``grads`` (same keys and shapes as ``params``).
 
+        Parameters
+        ----------
+        grads : mapping of str to ndarray
+            Gradient of the loss for each parameter (``model.grads``): the same keys as
+            ``params``, each an array of real numbers with its parameter's shape, finite.
+            All of them are checked before any parameter changes.
+
         Raises
         ------
         ValueError
-            If the keys or shapes differ from ``params``, or a gradient holds NaN/inf.
+            If the keys or shapes differ from ``params``, or a gradient is not a real array
+            (complex, strings, None) or holds NaN/inf. Nothing is updated then.
         """
         grads = _check_grads(self.params, grads)
         for name, g in grads.items():
@@ -171,10 +201,18 @@ class Adam:
     def step(self, grads):
         """Update every parameter in place from ``grads`` (same keys and shapes as ``params``).
 
+        Parameters
+        ----------
+        grads : mapping of str to ndarray
+            Gradient of the loss for each parameter (``model.grads``): the same keys as
+            ``params``, each an array of real numbers with its parameter's shape, finite.
+            All of them are checked before any parameter changes.
+
         Raises
         ------
         ValueError
-            If the keys or shapes differ from ``params``, or a gradient holds NaN/inf.
+            If the keys or shapes differ from ``params``, or a gradient is not a real array
+            (complex, strings, None) or holds NaN/inf. Nothing is updated then.
         """
         grads = _check_grads(self.params, grads)
         self.steps += 1
@@ -195,20 +233,70 @@ class Adam:
 def grad_norm(grads):
     """Global L2 norm of all gradient arrays together, ``sqrt(sum_k ||g_k||^2)``.
 
+    Computed in float64. Only when the plain sum of squares overflows (entries beyond about
+    1e154) is it recomputed with every array scaled by the largest magnitude, so a huge but finite
+    gradient gets its true norm rather than inf.
+
+    Parameters
+    ----------
+    grads : mapping of str to array_like
+        Gradients by name (``model.grads``); each value an array of real numbers of any shape.
+
+    Returns
+    -------
+    float
+        The total norm, >= 0 (inf only if the norm itself exceeds the float64 range).
+
+    Raises
+    ------
+    ValueError
+        If ``grads`` is not a mapping, or a value is not an array of real numbers (None, complex,
+        strings) or holds NaN/inf; the message names its key.
+
     Examples
     --------
     >>> import numpy as np
     >>> from companion.optim import grad_norm
-    >>> grad_norm({"a": np.array([3.0]), "b": np.array([[4.0]])})
+    >>> grad_norm({"a": np.array([3.0]), "b": np.array([[4.0]])})   # shapes (1,) and (1, 1)
     5.0
+    >>> f"{grad_norm({'w': np.full(3, 1e200)}):.4g}"                  # sqrt(3) * 1e200, no overflow
+    '1.732e+200'
     """
-    if not hasattr(grads, "keys"):
+    if not hasattr(grads, "keys") or not hasattr(grads, "__getitem__"):
         raise ValueError(f"grads must be a mapping name -> ndarray; got {type(grads).__name__}")
-    total = 0.0
+    arrays = {}
     for name in grads.keys():
-        g = np.asarray(grads[name], dtype=np.float64)
-        total += float(np.dot(g.ravel(), g.ravel()))
-    return math.sqrt(total)
+        g = _real_array(grads[name], f"grads[{name!r}]")
+        arrays[name] = np.asarray(g, dtype=np.float64)
+    total = 0.0
+    for name, g in arrays.items():
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow and NaN are handled below
+            sq = float(np.dot(g.ravel(), g.ravel()))
+        if not math.isfinite(sq):
+            _check_grad_finite(g, name)
+        total += sq
+    if math.isfinite(total):
+        return math.sqrt(total)
+    return _scaled_norm(arrays)
+
+
+def _check_grad_finite(g, name):
+    if not np.isfinite(g).all():
+        raise ValueError(
+            f"gradients contain NaN or inf: grads[{name!r}] is not finite "
+            "(the loss diverged; lower the learning rate or clip gradients)"
+        )
+
+
+def _scaled_norm(arrays):
+    """Norm of finite arrays whose plain sum of squares overflows: scale by the largest magnitude."""
+    scale = max(float(np.max(np.abs(g))) for g in arrays.values() if g.size)
+    total = 0.0
+    with np.errstate(under="ignore"):  # tiny entries squared may underflow to 0: harmless here
+        for g in arrays.values():
+            r = g.ravel() / scale
+            total += float(np.dot(r, r))
+    return scale * math.sqrt(total)
 
 
 def clip_grad_norm(grads, max_norm):
@@ -222,7 +310,8 @@ def clip_grad_norm(grads, max_norm):
     Parameters
     ----------
     grads : mapping of str to ndarray
-        Gradients (``model.grads``), modified in place.
+        Gradients (``model.grads``), modified in place: each value a writeable floating-point
+        ndarray of any shape.
     max_norm : float
         Largest allowed total norm, > 0.
 
@@ -234,7 +323,9 @@ def clip_grad_norm(grads, max_norm):
     Raises
     ------
     ValueError
-        If ``max_norm`` is not a positive number or the gradients hold NaN/inf.
+        If ``max_norm`` is not a positive number, a gradient is not a writeable floating-point
+        ndarray (lists, integer arrays, read-only arrays), or the gradients hold NaN/inf, or
+        their norm exceeds the float64 range. The message names the key; nothing is changed then.
 
     Examples
     --------
@@ -247,9 +338,19 @@ def clip_grad_norm(grads, max_norm):
     array([0.6, 0.8])
     """
     max_norm = _check_lr(max_norm, "max_norm")
-    total = grad_norm(grads)
+    if hasattr(grads, "keys") and hasattr(grads, "__getitem__"):
+        for name in grads.keys():  # all checked before anything is scaled
+            g = grads[name]
+            if not isinstance(g, np.ndarray) or not np.issubdtype(g.dtype, np.floating):
+                got = f"an ndarray of dtype {g.dtype}" if isinstance(g, np.ndarray) else type(g).__name__
+                raise ValueError(
+                    f"grads[{name!r}] must be a floating-point ndarray (clipped in place); got {got}"
+                )
+            if not g.flags.writeable:
+                raise ValueError(f"grads[{name!r}] is a read-only array: it cannot be clipped in place")
+    total = grad_norm(grads)  # checks the mapping, the values' kinds and finiteness
     if not math.isfinite(total):
-        raise ValueError("gradients contain NaN or inf: cannot clip (the loss diverged; lower the learning rate)")
+        raise ValueError("the gradients' total norm exceeds the float64 range: cannot clip")
     coef = max_norm / (total + 1e-6)
     if coef < 1.0:
         for name in grads.keys():

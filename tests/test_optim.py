@@ -172,3 +172,95 @@ def test_clip_errors():
         clip_grad_norm({"a": np.ones(2)}, 0.0)
     with pytest.raises(ValueError, match="gradients contain NaN or inf"):
         clip_grad_norm({"a": np.array([np.inf])}, 1.0)
+
+
+@pytest.mark.parametrize(
+    "value, match",
+    [
+        (None, r"grads\['a'\] must be an array of real numbers.*NoneType"),
+        (np.array([1.0 + 2.0j]), r"grads\['a'\] must be an array of real numbers.*complex128"),
+        (np.array(["x", "y"]), r"grads\['a'\] must be an array of real numbers.*<U1"),
+        (np.array([np.nan, 1.0]), r"gradients contain NaN or inf: grads\['a'\] is not finite"),
+        (np.array([-np.inf]), r"gradients contain NaN or inf: grads\['a'\] is not finite"),
+    ],
+)
+def test_grad_norm_rejects_bad_values_naming_the_key(value, match):
+    with pytest.raises(ValueError, match=match):
+        grad_norm({"b": np.ones(2), "a": value})
+
+
+def test_grad_norm_survives_overflow_of_the_sum_of_squares():
+    assert grad_norm({"a": np.full(3, 1e200)}) == pytest.approx(np.sqrt(3) * 1e200, rel=1e-15)
+    assert grad_norm({"a": np.array([1e300]), "b": np.array([1e300, 0.0])}) == pytest.approx(
+        np.sqrt(2) * 1e300, rel=1e-15
+    )
+    grads = {"a": np.full(3, 1e200)}
+    assert clip_grad_norm(grads, 1.0) == pytest.approx(np.sqrt(3) * 1e200, rel=1e-15)
+    np.testing.assert_allclose(grads["a"], np.full(3, 1 / np.sqrt(3)), rtol=1e-12)
+
+
+def test_grad_norm_valid_path_is_bit_identical():
+    grads = _grad_sequence(1)[0]
+    grads["i"] = np.arange(4)  # integer arrays and lists are still fine for the norm
+    grads["l"] = [0.5, -1.5]
+    total = 0.0
+    for g in grads.values():
+        g = np.asarray(g, dtype=np.float64)
+        total += float(np.dot(g.ravel(), g.ravel()))
+    assert grad_norm(grads) == np.sqrt(total)
+
+
+@pytest.mark.parametrize(
+    "value, match",
+    [
+        (np.ones(2, dtype=int), r"grads\['a'\] must be a floating-point ndarray \(clipped in place\); got an ndarray of dtype int"),
+        ([3.0, 4.0], r"grads\['a'\] must be a floating-point ndarray \(clipped in place\); got list"),
+        ((3.0, 4.0), r"grads\['a'\] must be a floating-point ndarray \(clipped in place\); got tuple"),
+        (np.ones(2, dtype=complex), r"grads\['a'\] must be a floating-point ndarray"),
+    ],
+)
+def test_clip_rejects_values_it_cannot_scale_in_place(value, match):
+    b = np.full(2, 10.0)
+    with pytest.raises(ValueError, match=match):
+        clip_grad_norm({"b": b, "a": value}, 1.0)
+    np.testing.assert_array_equal(b, [10.0, 10.0])  # nothing was scaled
+
+
+def test_clip_rejects_read_only_and_names_non_finite_key():
+    g = np.full(2, 10.0)
+    g.flags.writeable = False
+    with pytest.raises(ValueError, match=r"grads\['a'\] is a read-only array"):
+        clip_grad_norm({"a": g}, 1.0)
+    with pytest.raises(ValueError, match=r"grads\['x'\] is not finite"):
+        clip_grad_norm({"w": np.ones(2), "x": np.array([np.nan])}, 1.0)
+
+
+@pytest.mark.parametrize("opt_cls", [SGD, Adam])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.ones(1, dtype=complex), r"grads\['b'\] must be an array of real numbers.*complex128"),
+        (np.array(["x"]), r"grads\['b'\] must be an array of real numbers.*<U1"),
+        (None, r"grads\['b'\] must be an array of real numbers.*NoneType"),
+        (np.array([True]), r"grads\['b'\] must be an array of real numbers.*bool"),
+    ],
+)
+def test_step_checks_every_gradient_before_updating_anything(opt_cls, bad, match):
+    params = {"a": np.ones(2), "b": np.ones(1)}
+    opt = opt_cls(params, lr=0.1)
+    with pytest.raises(ValueError, match=match):
+        opt.step({"a": np.ones(2), "b": bad})
+    np.testing.assert_array_equal(params["a"], [1.0, 1.0])
+    assert opt.steps == 0
+
+
+@pytest.mark.parametrize("opt_cls", [SGD, Adam])
+def test_constructor_rejects_read_only_and_non_float_params(opt_cls):
+    ro = np.ones(2)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match=r"params\['w'\] is a read-only array"):
+        opt_cls({"w": ro}, lr=0.1)
+    with pytest.raises(ValueError, match=r"params\['w'\] must be a floating-point ndarray.*dtype complex128"):
+        opt_cls({"w": np.ones(2, dtype=complex)}, lr=0.1)
+    with pytest.raises(ValueError, match=r"params\['w'\] must be a floating-point ndarray.*list"):
+        opt_cls({"w": [1.0, 2.0]}, lr=0.1)
