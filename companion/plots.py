@@ -565,7 +565,7 @@ def plot_bar_table(values, ylabel: str, title: str | None = None, baseline=None,
     baseline : float or (float, str), optional
         A horizontal dashed reference line.
     fmt : str, default "{:.3f}"
-        Format of the numbers written on the bars: a :meth:`str.format` string with one field for the number.
+        Format of the numbers written on the bars: a ``str.format`` string with one field for the number.
 
     Returns
     -------
