@@ -16,9 +16,11 @@ the four inputs :math:`z, z_i, z_f, z_o`, the memory :math:`c \\to c'` and the o
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
@@ -206,9 +208,13 @@ def draw_deep_rnn(num_layers: int = 3, steps: int = 3) -> Figure:
 
 
 def _check_count(value, name: str, low: int = 1, high: int = 6) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int,)) and not hasattr(value, "__index__"):
+    """``value`` as an int in ``low..high``; ValueError naming ``name`` otherwise (floats, arrays, bools, ...)."""
+    if isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
-    value = int(value)
+    try:
+        value = operator.index(value)  # ints and integer scalars only: no truncation of 2.5 or array([2.7])
+    except TypeError:
+        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}") from None
     if not low <= value <= high:
         raise ValueError(f"{name} must be an integer in {low}..{high}, got {value}")
     return value

@@ -4,6 +4,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
@@ -185,3 +186,20 @@ def test_diagrams_use_no_glyphs_outside_the_default_font(close_figures):
             fig = draw()
             fig.canvas.draw()
             assert all(t.isascii() or "×" in t for t in all_texts_in_figure(fig))
+
+
+@pytest.mark.parametrize("bad", [np.array([2.7]), np.array([2]), np.array(2.5), np.array([[3]]), np.bool_(True),
+                                 np.float64(2.0), [2], 1e9])
+def test_sizes_reject_arrays_floats_and_numpy_bools(close_figures, bad):
+    with pytest.raises(ValueError, match=r"num_layers must be an integer in 1\.\.6"):
+        draw_deep_rnn(num_layers=bad)
+    with pytest.raises(ValueError, match=r"steps must be an integer in 1\.\.6"):
+        draw_deep_rnn(steps=bad)
+    with pytest.raises(ValueError, match=r"steps must be an integer in 1\.\.6"):
+        draw_bidirectional(steps=bad)
+
+
+def test_sizes_accept_numpy_integers(close_figures):
+    ax = draw_deep_rnn(num_layers=np.int8(2), steps=np.array(3)).axes[0]
+    assert len(gids(ax, "hidden:")) == 6
+    assert len(gids(draw_bidirectional(steps=np.int64(2)).axes[0], "output:")) == 2
