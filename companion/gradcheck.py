@@ -16,58 +16,130 @@ True
 """
 from __future__ import annotations
 
+import inspect
+import math
+import numbers
+
 import numpy as np
 
+from companion.recurrent import make_rng
+
 __all__ = ["numeric_gradient", "relative_error", "check_model_gradients"]
+
+
+def _check_eps(eps):
+    """Return ``eps`` if it is a finite real number > 0, else raise ValueError."""
+    if (
+        isinstance(eps, (bool, np.bool_))
+        or not isinstance(eps, numbers.Real)
+        or not (math.isfinite(eps) and eps > 0)
+    ):
+        raise ValueError(f"eps must be a finite number > 0 (e.g. 1e-5); got {eps!r}")
+    return eps
+
+
+def _scalar_value(value, where):
+    """``float(value)`` for a finite real scalar returned by ``f``, else a ValueError."""
+    what = f"f must return a finite real scalar (e.g. a float loss); {where} it returned "
+    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
+        raise ValueError(what + repr(value))
+    if np.ndim(value) != 0:
+        raise ValueError(what + f"an array of shape {np.shape(value)}")
+    if np.iscomplexobj(value):
+        raise ValueError(what + f"a complex number {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(what + f"{type(value).__name__} {value!r}") from err
+    if not math.isfinite(v):
+        raise ValueError(what + repr(v))
+    return v
 
 
 def numeric_gradient(f, x, eps=1e-5):
     """Centred-difference gradient of a scalar function, perturbing ``x`` in place.
 
+    Entry by entry, ``grad[i] = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)``; each entry of
+    ``x`` is restored right after (also if ``f`` raises).
+
     Parameters
     ----------
     f : callable
-        ``f()`` or ``f(x)`` returning a scalar; it must read the current values of ``x``.
-    x : ndarray, any shape, float64
-        The array to perturb (restored afterwards).
+        ``f()`` or ``f(x)`` returning a finite real scalar; it must read the current values of ``x``.
+    x : ndarray, any shape (at least one element), float64, writeable
+        The array to perturb (restored afterwards). float32 is refused: its rounding error
+        (~1e-7 relative) divided by ``2 eps`` swamps the derivative.
     eps : float, default 1e-5
-        Step size.
+        Step size, a finite number > 0.
 
     Returns
     -------
-    ndarray, same shape as ``x``
+    ndarray, same shape as ``x``, float64
+
+    Raises
+    ------
+    ValueError
+        If ``f`` is not callable or returns anything but a finite real scalar (None, NaN, an
+        array, a complex number), ``x`` is not a non-empty writeable float64 ndarray, or ``eps``
+        is not a finite number > 0.
 
     Examples
     --------
     >>> import numpy as np
-    >>> w = np.array([[2.0, 3.0]])
+    >>> w = np.array([[2.0, 3.0]])                      # (1, 2)
     >>> np.round(numeric_gradient(lambda: float((w ** 2).sum()), w), 6)
     array([[4., 6.]])
     """
+    if not callable(f):
+        raise ValueError(f"f must be a callable f() or f(x) returning a scalar; got {type(f).__name__}")
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
-        raise ValueError(f"x must be a floating-point ndarray (perturbed in place); got {type(x).__name__}")
+        got = f"an ndarray of dtype {x.dtype}" if isinstance(x, np.ndarray) else type(x).__name__
+        raise ValueError(f"x must be a floating-point ndarray (perturbed in place), float64; got {got}")
+    if x.dtype != np.float64:
+        raise ValueError(
+            f"x must be a float64 ndarray: centred differences in {x.dtype} are swamped by rounding "
+            "(use float64 data and a float64 model)"
+        )
+    if x.size == 0:
+        raise ValueError(f"x is empty (shape {x.shape}): there is nothing to differentiate")
+    if not x.flags.writeable:
+        raise ValueError("x must be a writeable array: it is perturbed in place (pass a copy, e.g. x.copy())")
+    _check_eps(eps)
     try:
-        import inspect
-
         takes_arg = len(inspect.signature(f).parameters) > 0
     except (TypeError, ValueError):  # builtins without a signature
         takes_arg = True
 
-    def call():
-        return float(f(x) if takes_arg else f())
+    def call(idx, sign):
+        return _scalar_value(f(x) if takes_arg else f(), f"at x[{idx}] {sign} eps")
 
     grad = np.zeros(x.shape, dtype=np.float64)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        idx = it.multi_index
+    for idx in np.ndindex(x.shape):
         old = x[idx]
-        x[idx] = old + eps
-        fp = call()
-        x[idx] = old - eps
-        fm = call()
-        x[idx] = old
+        try:
+            x[idx] = old + eps
+            fp = call(idx, "+")
+            x[idx] = old - eps
+            fm = call(idx, "-")
+        finally:
+            x[idx] = old
         grad[idx] = (fp - fm) / (2 * eps)
     return grad
+
+
+def _real_array(value, name):
+    """``value`` as a float64 ndarray of finite real numbers, else a ValueError naming ``name``."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be an array of real numbers; got {type(value).__name__}") from err
+    if arr.dtype.kind not in "biuf":
+        got = "None" if value is None else f"dtype {arr.dtype}"
+        raise ValueError(f"{name} must be an array of real numbers; got {got}")
+    arr = np.asarray(value, dtype=np.float64)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    return arr
 
 
 def relative_error(a, b, floor=1e-12):
@@ -78,13 +150,21 @@ def relative_error(a, b, floor=1e-12):
 
     Parameters
     ----------
-    a, b : array_like, same shape
-    floor : float
-        Guards against division by zero when both are zero.
+    a, b : array_like of real numbers, same shape (any)
+        E.g. a numeric and an analytic gradient; finite.
+    floor : float, default 1e-12
+        A finite number > 0 that guards against division by zero when both are zero.
 
     Returns
     -------
     float
+        In [0, 1] (0 when equal, 1 when ``b = -a``).
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, ``a`` or ``b`` is not an array of real numbers (None, complex,
+        strings) or holds NaN/inf, or ``floor`` is not a finite number > 0.
 
     Examples
     --------
@@ -93,8 +173,14 @@ def relative_error(a, b, floor=1e-12):
     >>> round(relative_error([1.0], [1.1]), 4)
     0.0476
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a = _real_array(a, "a")
+    b = _real_array(b, "b")
+    if (
+        isinstance(floor, (bool, np.bool_))
+        or not isinstance(floor, numbers.Real)
+        or not (math.isfinite(floor) and floor > 0)
+    ):
+        raise ValueError(f"floor must be a finite number > 0; got {floor!r}")
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape; got {a.shape} and {b.shape}")
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), floor))
@@ -103,72 +189,198 @@ def relative_error(a, b, floor=1e-12):
 def check_model_gradients(model, x, state=None, eps=1e-5, seed=0, params=None, check_state=True):
     """Compare a model's backward with centred differences, for every parameter and the input.
 
-    The scalar loss is ``sum(R * out) + sum(S * state_n)`` with fixed random weights
-    R and S (so the gradient of every output and of the final state is exercised).
+    For a recurrent model (``forward(x, state) -> (out, state_n)``) the scalar loss is
+    ``sum(R * out) + sum(S * state_n)`` with fixed random weights R and S (so the gradient of
+    every output and of the final state is exercised); for a model whose ``forward`` returns one
+    array (:class:`~companion.sequence_model.SequenceModel`, :class:`~companion.layers.Linear`)
+    it is ``sum(R * y)``.
 
     Parameters
     ----------
-    model : ElmanRNN, LSTM or JordanRNN (anything with forward/backward/params/grads)
-        Should be float64.
-    x : ndarray
-        Input as the model's ``forward`` expects it.
+    model : ElmanRNN, LSTM, JordanRNN, SequenceModel or Linear
+        Anything with ``forward``/``backward``/``params``/``grads`` like them. Its parameters
+        must be float64 (build it with ``dtype=np.float64``, the default): in float32 the
+        centred differences are swamped by rounding.
+    x : array_like of real numbers
+        Input as the model's ``forward`` expects it: (T, B, D), or (B, T, D) if the model is
+        ``batch_first``, for the sequence models; (..., in_features) for a Linear. Checked in a
+        float64 copy.
     state : optional
-        Initial state passed to ``forward`` (its gradient is checked too if given and
-        ``check_state``).
-    eps : float
-    seed : int
-        Seed of the random loss weights.
-    params : iterable of str, optional
-        Names to check (default: all).
-    check_state : bool
+        Initial state passed to ``forward`` (recurrent models and SequenceModel only):
+        ``h_0`` of shape (num_layers*num_directions, B, H) for an ElmanRNN, ``y_0`` of shape
+        (1, B, O) for a JordanRNN, a pair ``(h_0, c_0)`` (tuple or list) of such arrays for an
+        LSTM, where either may be None (zeros). Its gradient is checked too if given and
+        ``check_state``.
+    eps : float, default 1e-5
+        Step of the centred differences, a finite number > 0.
+    seed : int, numpy.random.Generator or None, default 0
+        Seed of the random loss weights R and S.
+    params : str or iterable of str, optional
+        Parameter name(s) to check (keys of ``model.params``; default: all).
+    check_state : bool, default True
         Also check the gradient with respect to ``state``.
 
     Returns
     -------
     dict of str -> float
-        Relative error per parameter name, ``"x"`` for the input, and ``"state"``
-        (or ``"state[0]"``, ``"state[1]"``) for the initial state.
+        Relative error (see :func:`relative_error`) per parameter name, ``"x"`` for the input,
+        and ``"state"`` (or ``"state[0]"``, ``"state[1]"``) for the initial state.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` lacks the interface or is not float64, ``params`` names unknown parameters,
+        ``eps``/``seed``/``check_state`` are invalid, ``state`` is given to a model without one,
+        or ``x``/``state`` are not arrays of real numbers (the model's own checks then apply).
 
     Examples
     --------
     >>> import numpy as np
     >>> from companion.elman import ElmanRNN
     >>> rnn = ElmanRNN(2, 3, seed=0)
-    >>> errs = check_model_gradients(rnn, np.random.default_rng(0).normal(size=(4, 2, 2)))
+    >>> x = np.random.default_rng(0).normal(size=(4, 2, 2))     # (T, B, D)
+    >>> errs = check_model_gradients(rnn, x)
     >>> sorted(errs)
     ['bias_hh_l0', 'bias_ih_l0', 'weight_hh_l0', 'weight_ih_l0', 'x']
     >>> max(errs.values()) < 1e-7
     True
     """
-    rng = np.random.default_rng(seed)
-    x = np.array(x, dtype=np.float64)
-    out, st = model.forward(x, state)
+    _check_model(model)
+    names = _check_param_names(model, params)
+    _check_eps(eps)
+    if not isinstance(check_state, (bool, np.bool_)):
+        raise ValueError(f"check_state must be True or False; got {check_state!r}")
+    rng = make_rng(seed)
+    x = np.array(_real_input(x, "x"), dtype=np.float64)
+    state_owner = _state_owner(model)
+    if state is not None and state_owner is None:
+        raise ValueError(
+            f"state must be None for a {type(model).__name__}: its forward takes no initial state "
+            "(only the recurrent models and SequenceModel do)"
+        )
+
+    def call_forward(state):
+        return model.forward(x) if state is None else model.forward(x, state)
+
+    first = call_forward(state)  # the model validates x and state (shapes, NaN, ...)
+    # recurrent models return (out, state_n) and take backward(dout, dstate); others return y
+    recurrent = isinstance(first, tuple)
+    if recurrent and len(first) != 2:
+        raise ValueError(
+            f"{type(model).__name__}.forward must return (out, state_n) or one array; "
+            f"got a tuple of {len(first)} items"
+        )
+
+    def forward(state):
+        res = call_forward(state)
+        return res if recurrent else (np.asarray(res), None)
+
+    out, st = first if recurrent else (np.asarray(first), None)
+    if state is not None:
+        state = _float64_state(state, st if recurrent else getattr(model, "state", None))
     R = rng.normal(size=out.shape)
-    st_parts = list(st) if isinstance(st, tuple) else [st]
+    st_parts = [] if st is None else (list(st) if isinstance(st, tuple) else [st])
     S = [rng.normal(size=s.shape) for s in st_parts]
 
     def loss():
-        o, s = model.forward(x, state)
-        s = list(s) if isinstance(s, tuple) else [s]
+        o, s = forward(state)
+        s = [] if s is None else (list(s) if isinstance(s, tuple) else [s])
         return float(np.sum(R * o) + sum(np.sum(w * v) for w, v in zip(S, s)))
 
     # analytic
-    model.forward(x, state)
-    dstate = tuple(S) if isinstance(st, tuple) else S[0]
-    dx = model.backward(R, dstate)
-    analytic = {name: g.copy() for name, g in model.grads.items()}
-    state_grad = model.state_grad
+    forward(state)
+    if recurrent:
+        dstate = tuple(S) if isinstance(st, tuple) else S[0]
+        dx = model.backward(R, dstate)
+    else:
+        dx = model.backward(R)
+    analytic = {name: np.array(g, copy=True) for name, g in model.grads.items()}
+    state_grad = getattr(state_owner, "state_grad", None)
     errors = {}
-    for name in (params if params is not None else list(model.params)):
+    for name in names:
         errors[name] = relative_error(numeric_gradient(loss, model.params[name], eps), analytic[name])
     errors["x"] = relative_error(numeric_gradient(loss, x, eps), dx)
     if state is not None and check_state:
         if isinstance(state, tuple):
-            state_arrays = tuple(np.array(s, dtype=np.float64) for s in state)
-            state = state_arrays
-            for k, (s_arr, g) in enumerate(zip(state_arrays, state_grad)):
-                errors[f"state[{k}]"] = relative_error(numeric_gradient(loss, s_arr, eps), g)
+            for k, (s_arr, g) in enumerate(zip(state, state_grad)):
+                if s_arr is not None:
+                    errors[f"state[{k}]"] = relative_error(numeric_gradient(loss, s_arr, eps), g)
         else:
-            state = np.array(state, dtype=np.float64)
             errors["state"] = relative_error(numeric_gradient(loss, state, eps), state_grad)
     return errors
+
+
+def _check_model(model):
+    """Raise ValueError unless ``model`` has the model interface and float64 writeable parameters."""
+    ok = (
+        callable(getattr(model, "forward", None))
+        and callable(getattr(model, "backward", None))
+        and hasattr(getattr(model, "params", None), "keys")
+        and hasattr(getattr(model, "grads", None), "keys")
+    )
+    if not ok:
+        raise ValueError(
+            "model must have forward, backward, params and grads (ElmanRNN, LSTM, JordanRNN, "
+            f"SequenceModel or Linear); got {type(model).__name__}"
+        )
+    for name in model.params.keys():
+        p = model.params[name]
+        if not isinstance(p, np.ndarray) or p.dtype != np.float64:
+            got = p.dtype if isinstance(p, np.ndarray) else type(p).__name__
+            raise ValueError(
+                f"model must be float64 for a gradient check: params[{name!r}] is {got} "
+                "(build the model with dtype=np.float64; float32 rounding swamps centred differences)"
+            )
+        if not p.flags.writeable:
+            raise ValueError(f"params[{name!r}] is read-only: the gradient check perturbs it in place")
+
+
+def _check_param_names(model, params):
+    """The list of parameter names to check: all for None, one for a str, else each must be a key."""
+    valid = list(model.params.keys())
+    if params is None:
+        return valid
+    names = [params] if isinstance(params, str) else None
+    if names is None:
+        try:
+            names = list(params)
+        except TypeError:
+            names = None
+    if names is None or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"params must be None, a parameter name or an iterable of names; got {params!r}")
+    unknown = [n for n in names if n not in valid]
+    if unknown:
+        raise ValueError(f"params must name parameters of the model, among {valid}; unknown {unknown}")
+    return names
+
+
+def _state_owner(model):
+    """The object whose ``state_grad`` holds the initial-state gradient (the model, its rnn, or None)."""
+    if hasattr(model, "state_grad"):
+        return model
+    rnn = getattr(model, "rnn", None)
+    if rnn is not None and hasattr(rnn, "state_grad"):
+        return rnn
+    return None
+
+
+def _real_input(value, name):
+    """Reject values that are not arrays of real numbers (None, complex, strings) with a ValueError."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be an array of real numbers; got {type(value).__name__}") from err
+    if arr.dtype.kind not in "iuf":
+        got = "None" if value is None else f"dtype {arr.dtype}"
+        raise ValueError(f"{name} must be an array of real numbers; got {got}")
+    return arr
+
+
+def _float64_state(state, final_state):
+    """float64 copies of the initial state, a tuple of parts (None kept) if the model's state is a pair."""
+    if isinstance(final_state, tuple):  # LSTM: (h, c); the model accepted a tuple or a list
+        return tuple(
+            None if s is None else np.array(_real_input(s, f"state[{k}]"), dtype=np.float64)
+            for k, s in enumerate(state)
+        )
+    return np.array(_real_input(state, "state"), dtype=np.float64)

@@ -64,3 +64,150 @@ def test_check_model_gradients_on_jordan_with_state():
     errs = check_model_gradients(net, rng.normal(size=(4, 2, 2)), rng.normal(size=(1, 2, 2)))
     assert set(errs) == {"W", "U", "b", "V", "b_y", "x", "state"}
     assert max(errs.values()) < 1e-7
+
+
+def _quad(v):
+    return float(np.sum(v**2))
+
+
+@pytest.mark.parametrize("eps", [0, 0.0, -1e-5, float("nan"), float("inf"), "a", None, True])
+def test_numeric_gradient_rejects_bad_eps(eps):
+    with pytest.raises(ValueError, match="eps must be a finite number > 0"):
+        numeric_gradient(_quad, np.array([1.0, 2.0]), eps=eps)
+
+
+@pytest.mark.parametrize(
+    "x, match",
+    [
+        (np.array([1.0, 2.0], dtype=np.float32), "x must be a float64 ndarray"),
+        (np.zeros((0, 3)), r"x is empty \(shape \(0, 3\)\)"),
+        ([1.0, 2.0], "x must be a floating-point ndarray.*list"),
+    ],
+)
+def test_numeric_gradient_rejects_bad_x(x, match):
+    with pytest.raises(ValueError, match=match):
+        numeric_gradient(_quad, x)
+
+
+def test_numeric_gradient_rejects_read_only_x():
+    x = np.array([1.0, 2.0])
+    x.flags.writeable = False
+    with pytest.raises(ValueError, match="x must be a writeable array"):
+        numeric_gradient(_quad, x)
+
+
+@pytest.mark.parametrize(
+    "f, match",
+    [
+        (None, "f must be a callable"),
+        (lambda v: None, r"f must return a finite real scalar.*at x\[\(0,\)\] \+ eps it returned None"),
+        (lambda v: v * 2, r"an array of shape \(2,\)"),
+        (lambda v: np.array([1.0]), r"an array of shape \(1,\)"),
+        (lambda v: float("nan"), "returned nan"),
+        (lambda v: complex(1.0, 2.0), "a complex number"),
+        (lambda v: "1.0", "returned '1.0'"),
+    ],
+)
+def test_numeric_gradient_rejects_bad_f(f, match):
+    x = np.array([1.0, 2.0])
+    with pytest.raises(ValueError, match=match):
+        numeric_gradient(f, x)
+    np.testing.assert_array_equal(x, [1.0, 2.0])  # restored even when f fails
+
+
+def test_numeric_gradient_valid_path_is_bit_identical():
+    x = np.random.default_rng(5).normal(size=(2, 3))
+    f = lambda v: float(np.sum(np.sin(v) * v))  # noqa: E731
+    ref = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + 1e-5
+        fp = f(x)
+        x[idx] = old - 1e-5
+        fm = f(x)
+        x[idx] = old
+        ref[idx] = (fp - fm) / (2 * 1e-5)
+    np.testing.assert_array_equal(numeric_gradient(f, x), ref)
+
+
+@pytest.mark.parametrize(
+    "a, b, kwargs, match",
+    [
+        ([np.nan], [1.0], {}, "a contains NaN or inf"),
+        ([1.0], [np.inf], {}, "b contains NaN or inf"),
+        (None, None, {}, "a must be an array of real numbers; got None"),
+        ([1.0 + 1j], [1.0], {}, "a must be an array of real numbers; got dtype complex128"),
+        (["x"], [1.0], {}, "a must be an array of real numbers"),
+        ([0.0], [0.0], {"floor": 0.0}, "floor must be a finite number > 0"),
+        ([0.0], [0.0], {"floor": -1.0}, "floor must be a finite number > 0"),
+        ([0.0], [0.0], {"floor": float("nan")}, "floor must be a finite number > 0"),
+    ],
+)
+def test_relative_error_rejects_bad_input(a, b, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        relative_error(a, b, **kwargs)
+
+
+def test_check_model_gradients_rejects_float32_models():
+    with pytest.raises(ValueError, match=r"model must be float64 .*params\['weight_ih_l0'\] is float32"):
+        check_model_gradients(ElmanRNN(2, 3, dtype=np.float32, seed=0), np.ones((3, 1, 2)))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(model=None), "model must have forward, backward, params and grads"),
+        (dict(params=["nope"]), r"params must name parameters of the model.*unknown \['nope'\]"),
+        (dict(params=5), "params must be None, a parameter name or an iterable of names"),
+        (dict(eps=0), "eps must be a finite number > 0"),
+        (dict(seed="a"), "seed must be None, an int or a numpy.random.Generator"),
+        (dict(check_state="yes"), "check_state must be True or False"),
+        (dict(x=None), "x must be an array of real numbers; got None"),
+        (dict(x=np.ones((3, 1, 2)) * 1j), "x must be an array of real numbers; got dtype complex128"),
+    ],
+)
+def test_check_model_gradients_bad_arguments(kwargs, match):
+    args = dict(model=ElmanRNN(2, 3, seed=0), x=np.ones((3, 1, 2)))
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        check_model_gradients(**args)
+
+
+def test_check_model_gradients_accepts_a_single_param_name():
+    errs = check_model_gradients(ElmanRNN(2, 3, seed=0), np.random.default_rng(0).normal(size=(3, 1, 2)),
+                                 params="weight_ih_l0")
+    assert set(errs) == {"weight_ih_l0", "x"} and max(errs.values()) < 1e-7
+
+
+def test_check_model_gradients_lstm_state_as_list_or_with_a_none_part():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 2, 2))
+    h, c = rng.normal(size=(1, 2, 2)), rng.normal(size=(1, 2, 2))
+    as_tuple = check_model_gradients(LSTM(2, 2, seed=0), x, (h, c))
+    as_list = check_model_gradients(LSTM(2, 2, seed=0), x, [h, c])
+    assert as_list == as_tuple  # the same checks, bit for bit
+    errs = check_model_gradients(LSTM(2, 2, seed=0), x, (h, None))
+    assert "state[0]" in errs and "state[1]" not in errs and max(errs.values()) < 1e-7
+
+
+def test_check_model_gradients_handles_linear_and_sequence_model():
+    from companion.layers import Linear
+    from companion.sequence_model import SequenceModel
+
+    rng = np.random.default_rng(3)
+    errs = check_model_gradients(Linear(3, 2, seed=0), rng.normal(size=(4, 3)))
+    assert set(errs) == {"weight", "bias", "x"} and max(errs.values()) < 1e-7
+    with pytest.raises(ValueError, match="state must be None for a Linear"):
+        check_model_gradients(Linear(3, 2, seed=0), rng.normal(size=(4, 3)), state=np.zeros(2))
+    model = SequenceModel(LSTM(2, 3, seed=0), Linear(3, 2, seed=0))
+    state = (rng.normal(size=(1, 2, 3)), rng.normal(size=(1, 2, 3)))
+    errs = check_model_gradients(model, rng.normal(size=(4, 2, 2)), state)
+    assert set(errs) == set(model.params) | {"x", "state[0]", "state[1]"}
+    assert max(errs.values()) < 1e-7
+
+
+def test_check_model_gradients_valid_path_is_bit_identical_to_a_generator_seed():
+    x = np.random.default_rng(1).normal(size=(3, 2, 2))
+    a = check_model_gradients(ElmanRNN(2, 3, seed=0), x, seed=7)
+    b = check_model_gradients(ElmanRNN(2, 3, seed=0), x, seed=np.random.default_rng(7))
+    assert a == b
