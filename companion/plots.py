@@ -152,8 +152,8 @@ def plot_series(series, xlabel: str, ylabel: str, title: str | None = None, logy
 
     Parameters
     ----------
-    series : dict[str, array_like]
-        Label -> 1-D values. Without ``x`` each series is drawn against ``0, 1, ..., n-1`` and the series may
+    series : dict[str, array_like of shape (n,)]
+        Label -> 1-D real values (NaN leaves a gap; at least one must be finite). Without ``x`` each series is drawn against ``0, 1, ..., n-1`` and the series may
         have different lengths.
     xlabel, ylabel : str
         Axis labels.
@@ -167,7 +167,7 @@ def plot_series(series, xlabel: str, ylabel: str, title: str | None = None, logy
         Draw into this axes (its figure is returned) instead of a new figure.
     markers : bool, default False
         Mark every point (for short series).
-    x : array_like, optional
+    x : array_like, shape (n,), optional
         Shared 1-D x values; every series must then have ``len(x)`` values.
 
     Returns
@@ -237,9 +237,9 @@ def plot_heatmaps(arrays, xticklabels=None, title: str | None = None, cmap: str 
 
     Parameters
     ----------
-    arrays : dict[str, array_like]
-        Label -> array of shape (T, H). All arrays share T; H may differ.
-    xticklabels : sequence of str, optional
+    arrays : dict[str, array_like of shape (T, H)]
+        Label -> real array of shape (T, H), with at least one finite value. All arrays share T; H may differ.
+    xticklabels : sequence of str, (T,), optional
         One label per time step (e.g. the words of a sentence).
     title : str, optional
         Figure title.
@@ -358,11 +358,11 @@ def plot_lstm_trace(trace, x_labels=None, batch: int = 0, unit: int = 0, title: 
 
     Parameters
     ----------
-    trace : LSTMTrace-like or dict[str, array_like]
+    trace : LSTMTrace-like or dict[str, array_like of shape (T,)]
         Either an object with (T, B, H) fields ``input_gate, forget_gate, output_gate, c, a`` (such as
         ``LSTM.trace()``), of which ``[:, batch, unit]`` is drawn, or a dict of 1-D series of equal length. In a
         dict, keys containing "gate" go to the gate axes, the others (memory, output, ...) to the lower axes.
-    x_labels : sequence of str, optional
+    x_labels : sequence of str, (T,), optional
         One tick label per step (e.g. the input vectors); default ``1..T``.
     batch, unit : int, default 0
         Which sequence of the batch and which hidden unit to show (for a trace object).
@@ -442,7 +442,7 @@ def plot_error_by_position(errors, period: int = 3, title: str | None = None, hi
 
     Parameters
     ----------
-    errors : array_like or dict[str, array_like]
+    errors : array_like of shape (n,), or dict[str, array_like of shape (n,)]
         Error per position ``t = 0, 1, ..., n-1`` (1-D, at least ``period`` values), or several labelled such
         curves of equal length (e.g. one per model).
     period : int, default 3
@@ -518,9 +518,9 @@ def plot_gradient_norms(k, norms, logy: bool = True, title: str | None = None,
 
     Parameters
     ----------
-    k : array_like
+    k : array_like, shape (n,)
         1-D distances (steps back in time), shared by all curves.
-    norms : dict[str, array_like]
+    norms : dict[str, array_like of shape (n,)]
         Label -> 1-D norms with ``len(k)`` values each.
     logy : bool, default True
         Logarithmic y axis (vanishing gradients decay geometrically, a straight line on a log axis).

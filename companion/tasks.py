@@ -355,6 +355,12 @@ class SlotBatch(NamedTuple):
     context: np.ndarray  # (T, B) context codes: 0 self, 1 left, 2 right (0 at padding)
 
 
+SlotBatch.x.__doc__ = "(T, B, V) one-hot words (float), all zeros at padding."
+SlotBatch.targets.__doc__ = "(T, B) slot label ids (int64), 0 at padding."
+SlotBatch.mask.__doc__ = "(T, B) bool, True at real tokens, False at padding."
+SlotBatch.context.__doc__ = "(T, B) context codes (int64): 0 self, 1 left, 2 right; 0 at padding."
+
+
 @dataclass(frozen=True)
 class SlotFillingCorpus:
     """A toy slot-filling corpus (see :func:`slot_filling`).
