@@ -9,6 +9,7 @@ weight decay, ``torch.optim.Adam``), which the tests check step by step.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -136,6 +137,20 @@ class SGD:
         ValueError
             If the keys or shapes differ from ``params``, or a gradient is not a real array
             (complex, strings, None) or holds NaN/inf. Nothing is updated then.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> params = {"w": np.array([1.0, 2.0]), "b": np.array([0.0])}    # (2,) and (1,)
+        >>> opt = SGD(params, lr=0.5)
+        >>> opt.step({"w": np.array([1.0, -1.0]), "b": np.array([np.nan])})
+        Traceback (most recent call last):
+        ...
+        ValueError: grads['b'] contains NaN or inf: the loss diverged (lower the learning rate or clip gradients)
+        >>> params["w"]                               # untouched: every gradient is checked first
+        array([1., 2.])
+        >>> opt.step({"w": np.array([1.0, -1.0]), "b": np.array([2.0])}); params["w"]
+        array([0.5, 2.5])
         """
         grads = _check_grads(self.params, grads)
         for name, g in grads.items():
@@ -184,6 +199,10 @@ class Adam:
         self.params = _check_params(params)
         self.lr = _check_lr(lr)
         try:
+            if isinstance(betas, (str, bytes)) or not all(
+                isinstance(b, numbers.Real) and not isinstance(b, (bool, np.bool_)) for b in betas
+            ):
+                raise TypeError("betas must hold real numbers")
             beta1, beta2 = (float(b) for b in betas)
         except (TypeError, ValueError) as err:
             raise ValueError(f"betas must be a pair of numbers in [0, 1); got {betas!r}") from err
@@ -213,6 +232,16 @@ class Adam:
         ValueError
             If the keys or shapes differ from ``params``, or a gradient is not a real array
             (complex, strings, None) or holds NaN/inf. Nothing is updated then.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> params = {"w": np.zeros((2, 2))}                              # (2, 2)
+        >>> opt = Adam(params, lr=0.1)
+        >>> opt.step({"w": np.array([[1.0, -1.0], [0.5, 0.0]])})
+        >>> np.round(params["w"], 4)                  # first step: -lr * sign(g) (0 where g = 0)
+        array([[-0.1,  0.1],
+               [-0.1,  0. ]])
         """
         grads = _check_grads(self.params, grads)
         self.steps += 1

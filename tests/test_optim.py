@@ -264,3 +264,9 @@ def test_constructor_rejects_read_only_and_non_float_params(opt_cls):
         opt_cls({"w": np.ones(2, dtype=complex)}, lr=0.1)
     with pytest.raises(ValueError, match=r"params\['w'\] must be a floating-point ndarray.*list"):
         opt_cls({"w": [1.0, 2.0]}, lr=0.1)
+
+
+@pytest.mark.parametrize("betas", [("0.9", "0.999"), "ab", (True, 0.9), (0.9, None)])
+def test_adam_rejects_non_numeric_betas(betas):
+    with pytest.raises(ValueError, match="betas must be a pair of numbers"):
+        Adam({"w": np.ones(2)}, betas=betas)
