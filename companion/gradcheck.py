@@ -127,16 +127,21 @@ def numeric_gradient(f, x, eps=1e-5):
     return grad
 
 
-def _real_array(value, name):
-    """``value`` as a float64 ndarray of finite real numbers, else a ValueError naming ``name``."""
+def _real_input(value, name, kinds="iuf"):
+    """Reject values that are not arrays of real numbers (None, complex, strings) with a ValueError."""
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{name} must be an array of real numbers; got {type(value).__name__}") from err
-    if arr.dtype.kind not in "biuf":
+    if arr.dtype.kind not in kinds:
         got = "None" if value is None else f"dtype {arr.dtype}"
         raise ValueError(f"{name} must be an array of real numbers; got {got}")
-    arr = np.asarray(value, dtype=np.float64)
+    return arr
+
+
+def _real_array(value, name):
+    """``value`` as a float64 ndarray of finite real numbers (bools allowed), else a ValueError naming ``name``."""
+    arr = _real_input(value, name, kinds="biuf").astype(np.float64, copy=False)
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or inf")
     return arr
@@ -362,18 +367,6 @@ def _state_owner(model):
     if rnn is not None and hasattr(rnn, "state_grad"):
         return rnn
     return None
-
-
-def _real_input(value, name):
-    """Reject values that are not arrays of real numbers (None, complex, strings) with a ValueError."""
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be an array of real numbers; got {type(value).__name__}") from err
-    if arr.dtype.kind not in "iuf":
-        got = "None" if value is None else f"dtype {arr.dtype}"
-        raise ValueError(f"{name} must be an array of real numbers; got {got}")
-    return arr
 
 
 def _float64_state(state, final_state):
