@@ -72,6 +72,24 @@ def as_float_array(a, name, expected, dtype=None):
     return arr
 
 
+def as_real_array(value, name, kinds="iuf"):
+    """``value`` (array_like or torch tensor) as an ndarray of real numbers, else a ValueError naming ``name``.
+
+    ``kinds`` lists the accepted numpy dtype kinds ("b" bool, "i"/"u" integers, "f" floating).
+    None, strings, complex numbers and ragged nested lists are rejected.
+    """
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor; never import torch here
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as err:  # e.g. ragged nested lists
+        raise ValueError(f"{name} must be an array of real numbers; got {type(value).__name__} ({err})") from None
+    if arr.dtype.kind not in kinds:
+        got = type(value).__name__ if arr.dtype == object else f"dtype {arr.dtype}"
+        raise ValueError(f"{name} must be an array of real numbers; got {got}")
+    return arr
+
+
 def check_finite(arr, name):
     """Raise ValueError if ``arr`` contains NaN or inf."""
     # min and max propagate NaN and expose +-inf, without a full-size boolean temporary

@@ -22,6 +22,7 @@ import numbers
 
 import numpy as np
 
+from companion._checks import as_real_array
 from companion.recurrent import make_rng
 
 __all__ = ["numeric_gradient", "relative_error", "check_model_gradients"]
@@ -127,21 +128,9 @@ def numeric_gradient(f, x, eps=1e-5):
     return grad
 
 
-def _real_input(value, name, kinds="iuf"):
-    """Reject values that are not arrays of real numbers (None, complex, strings) with a ValueError."""
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be an array of real numbers; got {type(value).__name__}") from err
-    if arr.dtype.kind not in kinds:
-        got = "None" if value is None else f"dtype {arr.dtype}"
-        raise ValueError(f"{name} must be an array of real numbers; got {got}")
-    return arr
-
-
 def _real_array(value, name):
     """``value`` as a float64 ndarray of finite real numbers (bools allowed), else a ValueError naming ``name``."""
-    arr = _real_input(value, name, kinds="biuf").astype(np.float64, copy=False)
+    arr = as_real_array(value, name, kinds="biuf").astype(np.float64, copy=False)
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or inf")
     return arr
@@ -256,7 +245,7 @@ def check_model_gradients(model, x, state=None, eps=1e-5, seed=0, params=None, c
     if not isinstance(check_state, (bool, np.bool_)):
         raise ValueError(f"check_state must be True or False; got {check_state!r}")
     rng = make_rng(seed)
-    x = np.array(_real_input(x, "x"), dtype=np.float64)
+    x = np.array(as_real_array(x, "x"), dtype=np.float64)
     state_owner = _state_owner(model)
     if state is not None and state_owner is None:
         raise ValueError(
@@ -373,7 +362,7 @@ def _float64_state(state, final_state):
     """float64 copies of the initial state, a tuple of parts (None kept) if the model's state is a pair."""
     if isinstance(final_state, tuple):  # LSTM: (h, c); the model accepted a tuple or a list
         return tuple(
-            None if s is None else np.array(_real_input(s, f"state[{k}]"), dtype=np.float64)
+            None if s is None else np.array(as_real_array(s, f"state[{k}]"), dtype=np.float64)
             for k, s in enumerate(state)
         )
-    return np.array(_real_input(state, "state"), dtype=np.float64)
+    return np.array(as_real_array(state, "state"), dtype=np.float64)

@@ -13,6 +13,8 @@ import numbers
 
 import numpy as np
 
+from companion._checks import as_real_array
+
 __all__ = ["SGD", "Adam", "clip_grad_norm", "grad_norm"]
 
 
@@ -42,22 +44,6 @@ def _check_params(params):
     return params
 
 
-def _real_array(value, what):
-    """``value`` as an ndarray of real numbers (integer or floating), else a ValueError naming ``what``."""
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
-        value = value.detach().cpu().numpy()
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as err:  # e.g. ragged nested lists
-        raise ValueError(f"{what} must be an array of real numbers; got {type(value).__name__} ({err})") from err
-    if arr.dtype.kind not in "iuf":
-        raise ValueError(
-            f"{what} must be an array of real numbers (floating point); got "
-            + (f"{type(value).__name__}" if value is None else f"dtype {arr.dtype}")
-        )
-    return arr
-
-
 def _check_grads(params, grads):
     """Return the grads as arrays, checking keys, shapes and finiteness against params."""
     if not hasattr(grads, "keys"):
@@ -70,7 +56,7 @@ def _check_grads(params, grads):
         )
     out = {}
     for name in params.keys():  # every gradient is checked before any parameter changes
-        g = _real_array(grads[name], f"grads[{name!r}]")
+        g = as_real_array(grads[name], f"grads[{name!r}]")
         if g.shape != params[name].shape:
             raise ValueError(f"grads[{name!r}] must have shape {params[name].shape} (the parameter's); got {g.shape}")
         if not np.isfinite(g).all():
@@ -295,7 +281,7 @@ def grad_norm(grads):
         raise ValueError(f"grads must be a mapping name -> ndarray; got {type(grads).__name__}")
     arrays = {}
     for name in grads.keys():
-        g = _real_array(grads[name], f"grads[{name!r}]")
+        g = as_real_array(grads[name], f"grads[{name!r}]")
         arrays[name] = np.asarray(g, dtype=np.float64)
     total = 0.0
     for name, g in arrays.items():
