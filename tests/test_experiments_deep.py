@@ -135,3 +135,9 @@ def test_exercise_3_solution_single_layer_with_three_times_the_budget(results):
     assert [round(r.test_mse * 1000, 2) for r in single] == [0.72, 0.55, 0.55]
     deep = [r.test_mse for r in results if r.depth > 1]
     assert min(deep) <= max(r.test_mse for r in single) <= max(deep)
+
+
+def test_mean_prediction_baseline_quoted_in_the_chapter():
+    """The chapter's scale: predicting the mean target on the held-out set gives MSE about 0.22 (220 x 1e-3)."""
+    _, y_test = tent_task(500, 24, seed=99)  # the held-out set of run_depth_comparison
+    assert round(float(np.mean((y_test - y_test.mean()) ** 2)), 2) == 0.22
