@@ -71,6 +71,7 @@ def _run_pair(kind, num_layers, bidirectional, batch_first, with_state, T, B, dt
 
 def _compare(r, fwd_tol, grad_tol):
     assert_allclose(r["out"], r["tout"].detach().numpy(), rtol=0, atol=fwd_tol)
+    assert len(r["final"]) == len(r["tfinal"])
     for f, tf in zip(r["final"], r["tfinal"]):
         assert_allclose(f, tf.detach().numpy(), rtol=0, atol=fwd_tol)
     assert_allclose(r["dx"], r["xt"].grad.numpy(), rtol=0, atol=grad_tol)
@@ -82,6 +83,7 @@ def _compare(r, fwd_tol, grad_tol):
     if r["with_state"]:
         sg = r["nm"].state_grad
         sg = list(sg) if isinstance(sg, tuple) else [sg]
+        assert len(sg) == len(r["st_t"])  # zip would silently drop an unchecked state gradient
         for g, st in zip(sg, r["st_t"]):
             assert_allclose(g, st.grad.numpy(), rtol=0, atol=grad_tol)
 
@@ -115,11 +117,18 @@ def test_state_dict_round_trip_into_torch():
     tm = torch.nn.LSTM(D, H, num_layers=2, bidirectional=True).double()
     tm.load_state_dict({k: torch.from_numpy(v) for k, v in nm.torch_state_dict().items()})
     x = np.random.default_rng(0).normal(size=(4, 2, D))
-    assert_allclose(nm.forward(x)[0], tm(torch.from_numpy(x))[0].detach().numpy(), atol=FWD_TOL)
+    out, (h_n, c_n) = nm.forward(x)
+    tout, (th, tc) = tm(torch.from_numpy(x))
+    assert_allclose(out, tout.detach().numpy(), rtol=0, atol=FWD_TOL)
+    assert_allclose(h_n, th.detach().numpy(), rtol=0, atol=FWD_TOL)
+    assert_allclose(c_n, tc.detach().numpy(), rtol=0, atol=FWD_TOL)
 
 
 def test_tensors_with_requires_grad_are_accepted():
     tm = torch.nn.RNN(D, H).double()
     nm = ElmanRNN(D, H, seed=0)
     nm.load_torch_state_dict(dict(tm.named_parameters()))
-    assert_allclose(nm.params["weight_hh_l0"], tm.weight_hh_l0.detach().numpy(), atol=0)
+    tparams = dict(tm.named_parameters())
+    assert sorted(nm.params) == sorted(tparams)
+    for name, p in tparams.items():
+        assert_allclose(nm.params[name], p.detach().numpy(), rtol=0, atol=0, err_msg=name)
