@@ -11,8 +11,6 @@ from companion.lstm import LSTM
 from companion.optim import SGD
 from companion.sequence_model import SequenceModel
 
-RNG = np.random.default_rng(0)
-
 
 def _models():
     return {
@@ -27,10 +25,11 @@ def _models():
 
 @pytest.mark.parametrize("name", list(_models()))
 def test_gradients_match_centred_differences(name):
+    rng = np.random.default_rng(0)
     model = _models()[name]()
-    x = RNG.normal(size=(5, 2, 3))  # (T, B, D) or (B, T, D): both valid shapes here
+    x = rng.normal(size=(5, 2, 3))  # (T, B, D) or (B, T, D): both valid shapes here
     y = model.forward(x)
-    R = RNG.normal(size=y.shape)
+    R = rng.normal(size=y.shape)
 
     def loss():
         return float(np.sum(R * model.forward(x)))
@@ -47,8 +46,9 @@ def test_gradients_match_centred_differences(name):
 @pytest.mark.parametrize("name, shape", [("elman", (5, 2, 2)), ("lstm-bi", (5, 2, 2)), ("lstm-2layer-bf", (2, 5, 2)),
                                          ("jordan", (5, 2, 2)), ("elman-last", (2, 2)), ("lstm-last-bf", (2, 2))])
 def test_output_shapes(name, shape):
+    rng = np.random.default_rng(0)
     model = _models()[name]()
-    x = RNG.normal(size=(5, 2, 3)) if "bf" not in name else RNG.normal(size=(2, 5, 3))
+    x = rng.normal(size=(5, 2, 3)) if "bf" not in name else rng.normal(size=(2, 5, 3))
     y = model.forward(x)
     assert y.shape == shape
     assert model.backward(np.ones_like(y)).shape == x.shape
@@ -56,6 +56,7 @@ def test_output_shapes(name, shape):
 
 
 def test_params_are_live_prefixed_views():
+    rng = np.random.default_rng(0)
     rnn, head = ElmanRNN(3, 4, seed=0), Linear(4, 2, seed=1)
     model = SequenceModel(rnn, head)
     assert list(model.params) == [f"rnn.{k}" for k in rnn.params] + ["head.weight", "head.bias"]
@@ -63,19 +64,22 @@ def test_params_are_live_prefixed_views():
     assert model.params["head.bias"] is head.params["bias"]
     assert len(model.params) == len(model.grads) == 6
     assert "rnn.nope" not in model.params and "x" not in model.params
-    model.forward(RNG.normal(size=(4, 2, 3)))
-    model.backward(np.ones((4, 2, 2)))
+    model.forward(rng.normal(size=(4, 2, 3)))
+    dy = rng.normal(size=(4, 2, 2))  # (T, B, K)
+    model.backward(dy)
     assert model.grads["head.bias"] is head.grads["bias"]
-    np.testing.assert_allclose(model.grads["head.bias"], [8.0, 8.0])
+    # y = feat @ W.T + b at every (t, b), so dL/db is dy summed over time and batch.
+    np.testing.assert_allclose(model.grads["head.bias"], dy.sum(axis=(0, 1)), rtol=0, atol=1e-12)
     assert "rnn.weight_hh_l0" in repr(model.params)
 
 
 def test_optimizer_updates_reach_the_submodels():
+    rng = np.random.default_rng(0)
     rnn, head = LSTM(3, 4, seed=0), Linear(4, 2, seed=1)
     model = SequenceModel(rnn, head)
     before_rnn, before_head = rnn.params["weight_hh_l0"].copy(), head.params["weight"].copy()
     opt = SGD(model.params, lr=0.1)
-    model.forward(RNG.normal(size=(4, 2, 3)))
+    model.forward(rng.normal(size=(4, 2, 3)))
     model.backward(np.ones((4, 2, 2)))
     opt.step(model.grads)
     np.testing.assert_allclose(rnn.params["weight_hh_l0"], before_rnn - 0.1 * rnn.grads["weight_hh_l0"])
@@ -83,7 +87,8 @@ def test_optimizer_updates_reach_the_submodels():
 
 
 def test_matches_torch_lstm_plus_linear():
-    x = RNG.normal(size=(6, 3, 3))
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 3, 3))
     rnn, head = LSTM(3, 4, bidirectional=True, seed=2), Linear(8, 5, seed=3)
     model = SequenceModel(rnn, head)
     tl, th = torch.nn.LSTM(3, 4, bidirectional=True).double(), torch.nn.Linear(8, 5).double()
@@ -91,31 +96,49 @@ def test_matches_torch_lstm_plus_linear():
     th.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in head.params.items()})
     tx = torch.tensor(x, requires_grad=True)
     ty = th(tl(tx)[0])
-    dy = RNG.normal(size=ty.shape)
+    dy = rng.normal(size=ty.shape)
     ty.backward(torch.from_numpy(dy))
     y = model.forward(x)
     dx = model.backward(dy)
-    np.testing.assert_allclose(y, ty.detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(dx, tx.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=0, atol=1e-9)
+    names = [k for k, _ in tl.named_parameters()]
+    assert sorted(model.grads) == sorted([f"rnn.{k}" for k in names] + ["head.weight", "head.bias"])
     for k, p in tl.named_parameters():
-        np.testing.assert_allclose(model.grads[f"rnn.{k}"], p.grad.numpy(), atol=1e-12)
-    np.testing.assert_allclose(model.grads["head.weight"], th.weight.grad.numpy(), atol=1e-12)
+        np.testing.assert_allclose(model.grads[f"rnn.{k}"], p.grad.numpy(), rtol=0, atol=1e-9, err_msg=k)
+    np.testing.assert_allclose(model.grads["head.weight"], th.weight.grad.numpy(), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(model.grads["head.bias"], th.bias.grad.numpy(), rtol=0, atol=1e-9)
 
 
 def test_last_step_uses_only_the_final_output():
+    rng = np.random.default_rng(0)
     model = SequenceModel(ElmanRNN(3, 4, seed=0), Linear(4, 1, seed=1), last_step=True)
-    x = RNG.normal(size=(5, 2, 3))
+    x = rng.normal(size=(5, 2, 3))
     y = model.forward(x)
     out, h_n = model.rnn.forward(x)
-    np.testing.assert_allclose(y, model.head.forward(out[-1]))
+    np.testing.assert_allclose(y, model.head.forward(out[-1]), rtol=0, atol=1e-14)
+    # Spy on the rnn's backward: the dout it receives must be zero at every step but the last.
+    seen = []
+    rnn_backward = model.rnn.backward
+    model.rnn.backward = lambda dout, *a, **k: (seen.append(dout.copy()), rnn_backward(dout, *a, **k))[1]
     model.forward(x)
-    model.backward(np.ones_like(y))
-    assert model.state is not None
+    dy = rng.normal(size=y.shape)  # (B, K)
+    dx = model.backward(dy)
+    assert len(seen) == 1 and seen[0].shape == out.shape
+    np.testing.assert_array_equal(seen[0][:-1], 0.0)
+    # y = out[-1] @ W.T + b, so the last step receives dy @ W.
+    np.testing.assert_allclose(seen[0][-1], dy @ model.head.params["weight"], rtol=0, atol=1e-14)
+    ref = ElmanRNN(3, 4, seed=0)
+    ref.forward(x)
+    expected_dout = np.zeros_like(out)
+    expected_dout[-1] = dy @ model.head.params["weight"]
+    np.testing.assert_allclose(dx, ref.backward(expected_dout), rtol=0, atol=1e-14)
 
 
 def test_state_is_passed_through():
+    rng = np.random.default_rng(0)
     model = SequenceModel(ElmanRNN(3, 4, seed=0), Linear(4, 2, seed=1))
-    x = RNG.normal(size=(5, 2, 3))
+    x = rng.normal(size=(5, 2, 3))
     y1 = model.forward(x[:3])
     y2 = model.forward(x[3:], model.state)
     np.testing.assert_allclose(np.concatenate([y1, y2]), model.forward(x), atol=1e-14)
@@ -142,12 +165,13 @@ def test_errors():
 
 
 def test_state_dict_roundtrip_in_place():
+    rng = np.random.default_rng(0)
     model = SequenceModel(LSTM(3, 4, seed=0), Linear(4, 2, seed=1))
     saved = model.state_dict()
     assert set(saved) == set(model.params)
     w = model.params["rnn.weight_ih_l0"]
     assert saved["rnn.weight_ih_l0"] is not w
-    x = RNG.normal(size=(4, 2, 3))
+    x = rng.normal(size=(4, 2, 3))
     y0 = model.forward(x)
     w += 1.0
     model.params["head.bias"][:] = 5.0
