@@ -1,6 +1,7 @@
 """The LSTM chapter's claims: the hand-set LSTM reproduces the lecture's worked example up to the sigmoid's leak."""
 import numpy as np
 import pytest
+import torch
 
 from companion.activations import sigmoid
 from companion.experiments.worked_example import (
@@ -13,8 +14,22 @@ from companion.experiments.worked_example import (
     worked_example_inputs,
     worked_example_state_dict,
 )
+from companion.lstm import lstm_step_forward
 
 EPS = float(sigmoid(np.float64(-10.0)))  # how far a "closed" gate with input -10 is open
+
+
+def _step_loop(g, h):
+    """Reference memory and output: companion.lstm.lstm_step_forward applied step by step with the same weights."""
+    sd = worked_example_state_dict()
+    W, U, b = sd["weight_ih_l0"], sd["weight_hh_l0"], sd["bias_ih_l0"] + sd["bias_hh_l0"]
+    a, c = np.zeros((1, 1)), np.zeros((1, 1))  # (B, H)
+    cs, as_ = [], []
+    for x_t in worked_example_inputs():
+        a, c, _ = lstm_step_forward(x_t[None, :], a, c, W, U, b, g=g, h=h)
+        cs.append(c[0, 0])
+        as_.append(a[0, 0])
+    return np.array(cs), np.array(as_)  # (T,), (T,)
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +72,11 @@ def test_memory_and_output_are_not_exactly_ideal(run):
     # the leak of sigmoid(-10) is visible: the read-out is 6.9995..., not 7
     assert np.max(np.abs(run.c - IDEAL_MEMORY)) > EPS
     assert np.max(np.abs(run.a - IDEAL_OUTPUT)) > EPS
-    assert round(float(run.a[3]), 4) == 6.9995
+    ref_c, ref_a = _step_loop("identity", "identity")
+    np.testing.assert_allclose(run.c, ref_c, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(run.a, ref_a, rtol=0, atol=1e-12)
     assert run.a[3] < 7.0 and run.c[3] < 7.0
+    assert 7.0 - run.a[3] > 10 * EPS  # the leak is about 11 eps, well above rounding
     # steps 1 and 2 write through sigmoid(90) == 1.0 exactly (exp(-90) is below float64's resolution near 1)
     assert run.c[0] == 3.0 and run.c[1] == 7.0
     # step 3 holds 7 - 5 eps (2 eps let in, 7 eps lost); step 4 (7 - 5 eps)(1 - eps) + eps = 7 - 11 eps + 5 eps**2
@@ -75,18 +93,20 @@ def test_tanh_g_and_h_break_the_example():
     # ... but the memory cannot hold 7 and the output cannot exceed 1
     assert np.all(np.abs(run_tanh.a) < 1.0)
     assert abs(run_tanh.a[3] - 7.0) > 6.0
-    assert round(float(run_tanh.a[3]), 4) == 0.9636
+    ref_c, ref_a = _step_loop("tanh", "tanh")
+    np.testing.assert_allclose(run_tanh.c, ref_c, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(run_tanh.a, ref_a, rtol=0, atol=1e-12)
 
 
 def test_tanh_version_matches_torch():
-    torch = pytest.importorskip("torch")
     lstm = torch.nn.LSTM(3, 1).double()
     with torch.no_grad():
         for name, value in worked_example_state_dict().items():
             getattr(lstm, name).copy_(torch.from_numpy(value))
-        out, _ = lstm(torch.from_numpy(worked_example_inputs()[:, None, :]))
+        out, (h_n, c_n) = lstm(torch.from_numpy(worked_example_inputs()[:, None, :]))
     run_tanh = run_worked_example(g="tanh", h="tanh")
-    np.testing.assert_allclose(run_tanh.a, out.numpy()[:, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(run_tanh.a, out.numpy()[:, 0, 0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(run_tanh.c[-1], c_n.numpy()[0, 0, 0], rtol=0, atol=1e-12)
 
 
 def test_counting_cell_exercise_checker():
@@ -100,7 +120,8 @@ def test_counting_cell_exercise_checker():
 def test_table_prints_rounded_values(run):
     lines = format_run_table(run).splitlines()
     assert len(lines) == 3 + 5
-    assert lines[6].split() == ["4", "(1,", "0,", "1)", "0.0000", "1.0000", "1.0000", "6.9995", "6.9995"]
+    step4 = [f"{float(v[3]):.4f}" for v in (run.input_gate, run.forget_gate, run.output_gate, run.c, run.a)]
+    assert lines[6].split() == ["4", "(1,", "0,", "1)", *step4]
     assert "-0.0000" not in format_run_table(run)
 
 
