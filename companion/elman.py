@@ -37,7 +37,7 @@ import numpy as np
 
 from companion._checks import check_array, check_cache, check_choice
 from companion.activations import get_activation
-from companion.recurrent import StackedRecurrent, time_indices
+from companion.recurrent import StackedRecurrent, time_chunks, time_indices
 
 __all__ = ["ElmanStepCache", "ElmanStepGrads", "elman_step_forward", "elman_step_backward", "ElmanRNN"]
 
@@ -304,7 +304,7 @@ class ElmanRNN(StackedRecurrent):
         hs, hp = hist[out_sl], hist[prev_sl]  # (T, B, H) states after / before each step
         # Time is cut into chunks visited in backward order; each chunk's dZ is reduced into the
         # weight and input gradients by three products, so only a chunk of dZ is ever held.
-        chunk = max(1, min(T, 65536 // max(1, B * H)))
+        chunk, spans = time_chunks(T, B, H, reverse)
         dZ_buf = np.empty((chunk, B, H), dtype=dtype)
         dX = np.empty((T, B, In), dtype=dtype)
         dW = np.zeros((H, In), dtype=dtype)
@@ -312,11 +312,7 @@ class ElmanRNN(StackedRecurrent):
         db = np.zeros(H, dtype=dtype)
         ones = np.ones(chunk * B, dtype=dtype)
         dh = np.zeros((B, H), dtype=dtype) if dfinal[0] is None else dfinal[0].copy()
-        starts = list(range(0, T, chunk))
-        if not reverse:
-            starts = starts[::-1]
-        for s0 in starts:
-            s1 = min(T, s0 + chunk)
+        for s0, s1 in spans:
             n = s1 - s0
             dZ = dZ_buf[:n]  # (n, B, H)
             if self.nonlinearity == "relu":

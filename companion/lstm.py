@@ -49,7 +49,7 @@ import numpy as np
 
 from companion._checks import check_array, check_cache, check_choice
 from companion.activations import get_activation, sigmoid
-from companion.recurrent import StackedRecurrent, time_indices
+from companion.recurrent import StackedRecurrent, time_chunks, time_indices
 
 __all__ = [
     "LSTMStepCache",
@@ -401,13 +401,9 @@ def _lstm_direction_backward(cache, dout, da_n, dc_n, g_tanh, h_tanh):
     # derivatives K with dZ = K * (da | dc'), M = f(z_o) h'(c') gives dc' = dc + da M, and F keeps
     # the forget gates for dc_prev = dc' f(z_f). Then the chunk's steps run: a few small operations
     # and one matrix product each. The temporaries are chunk-sized, so memory stays near the forward's.
-    chunk = max(1, min(T, 65536 // max(1, B * H)))
+    chunk, spans = time_chunks(T, B, H, reverse)
     M_buf, F_buf, u_buf, v_buf = (np.empty((chunk, B, H), dtype=dtype) for _ in range(4))
-    starts = list(range(0, T, chunk))
-    if not reverse:
-        starts = starts[::-1]
-    for s0 in starts:
-        s1 = min(T, s0 + chunk)
+    for s0, s1 in spans:
         n = s1 - s0
         gs = G[s0:s1]
         o, i, f, gz = gs[..., :H], gs[..., H:2 * H], gs[..., 2 * H:3 * H], gs[..., 3 * H:]

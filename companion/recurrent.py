@@ -33,7 +33,7 @@ from companion._checks import (
     as_float_array,
 )
 
-__all__ = ["StackedRecurrent", "make_rng", "time_indices"]
+__all__ = ["StackedRecurrent", "make_rng", "time_chunks", "time_indices"]
 
 
 def make_rng(seed):
@@ -463,6 +463,46 @@ class StackedRecurrent(_ParamsMixin):
     def _direction_backward(self, cache, dout, dfinal):  # pragma: no cover - abstract
         """Backward of one layer/direction -> (dX (T, B, In), dstate0 tuple, (dW, dU, db))."""
         raise NotImplementedError
+
+
+#: Elements (steps x B x H) of one chunk of the backward pass's temporaries (see :func:`time_chunks`).
+BPTT_CHUNK_ELEMENTS = 65536
+
+
+def time_chunks(T, B, H, reverse):
+    """Chunks of time for backpropagation, in the order BPTT visits them.
+
+    The backward passes compute what does not depend on the recurrence vectorised over a chunk
+    of steps, then run the chunk's steps one by one. A chunk holds about
+    ``BPTT_CHUNK_ELEMENTS`` (steps x B x H) values, so the temporaries stay small.
+
+    Parameters
+    ----------
+    T, B, H : int
+        Steps, batch size and hidden size.
+    reverse : bool
+        True for the backward-in-time direction (its BPTT runs from step 0 upwards).
+
+    Returns
+    -------
+    chunk : int
+        Steps per chunk (the last one visited may be shorter).
+    spans : list of (int, int)
+        ``(s0, s1)`` step ranges in visiting order: latest first for the forward direction.
+
+    Examples
+    --------
+    >>> time_chunks(5, 1, 1, reverse=False)
+    (5, [(0, 5)])
+    >>> import companion.recurrent as rec
+    >>> saved, rec.BPTT_CHUNK_ELEMENTS = rec.BPTT_CHUNK_ELEMENTS, 2
+    >>> time_chunks(5, 1, 1, reverse=False), time_chunks(5, 1, 1, reverse=True)
+    ((2, [(4, 5), (2, 4), (0, 2)]), (2, [(0, 2), (2, 4), (4, 5)]))
+    >>> rec.BPTT_CHUNK_ELEMENTS = saved
+    """
+    chunk = max(1, min(T, BPTT_CHUNK_ELEMENTS // max(1, B * H)))
+    spans = [(s0, min(T, s0 + chunk)) for s0 in range(0, T, chunk)]
+    return chunk, (spans if reverse else spans[::-1])
 
 
 def time_indices(T, reverse):
