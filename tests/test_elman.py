@@ -57,44 +57,46 @@ def test_sequence_gradients_match_numeric(num_layers, bidirectional, batch_first
     assert max(errs.values()) < TOL, errs
 
 
-@pytest.mark.parametrize("reverse", [False, True])
-def test_step_functions_agree_with_the_sequence_model(reverse):
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_step_functions_agree_with_the_sequence_model(bidirectional, nonlinearity):
     rng = np.random.default_rng(4)
-    rnn = ElmanRNN(3, 5, bidirectional=reverse, seed=5)
+    rnn = ElmanRNN(3, 5, bidirectional=bidirectional, nonlinearity=nonlinearity, seed=5)
     T, B, H = 6, 2, 5
+    nd = rnn.num_directions
     x = rng.normal(size=(T, B, 3))
-    h0 = rng.normal(size=(rnn.num_directions, B, H))
+    h0 = rng.normal(size=(nd, B, H))
     out, h_n = rnn.forward(x, h0)
     dout = rng.normal(size=out.shape)
-    dx = rnn.backward(dout)
-    d = 1 if reverse else 0
-    sfx = "_l0_reverse" if reverse else "_l0"
-    W, U = rnn.params["weight_ih" + sfx], rnn.params["weight_hh" + sfx]
-    b = rnn.params["bias_ih" + sfx] + rnn.params["bias_hh" + sfx]
-    order = range(T - 1, -1, -1) if reverse else range(T)
-    h, caches = h0[d], {}
-    for t in order:
-        h, caches[t] = elman_step_forward(x[t], h, W, U, b)
-        assert_allclose(out[t, :, d * H:(d + 1) * H], h, rtol=1e-13, atol=1e-14)
-    assert_allclose(h_n[d], h, atol=1e-14)
-    assert_allclose(rnn.hidden_states(0, d), out[:, :, d * H:(d + 1) * H], atol=0)
-    dh = np.zeros((B, H))
-    dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
-    dx_d = np.zeros_like(x)
-    for t in reversed(list(order)):
-        g = elman_step_backward(dout[t, :, d * H:(d + 1) * H] + dh, caches[t])
-        dh = g.dh_prev
-        dW += g.dW
-        dU += g.dU
-        db += g.db
-        dx_d[t] = g.dx_t
-    assert_allclose(rnn.grads["weight_ih" + sfx], dW, atol=1e-12)
-    assert_allclose(rnn.grads["weight_hh" + sfx], dU, atol=1e-12)
-    assert_allclose(rnn.grads["bias_ih" + sfx], db, atol=1e-12)
-    assert_allclose(rnn.grads["bias_hh" + sfx], db, atol=1e-12)
-    assert_allclose(rnn.state_grad[d], dh, atol=1e-12)
-    if not reverse:
-        assert_allclose(dx, dx_d, atol=1e-12)
+    dh_n = rng.normal(size=h_n.shape)
+    dx = rnn.backward(dout, dh_n)
+    dx_sum = np.zeros_like(x)  # x feeds both directions: its gradient is the sum of their contributions
+    for d in range(nd):
+        sfx = "_l0_reverse" if d else "_l0"
+        W, U = rnn.params["weight_ih" + sfx], rnn.params["weight_hh" + sfx]
+        b = rnn.params["bias_ih" + sfx] + rnn.params["bias_hh" + sfx]
+        order = list(range(T - 1, -1, -1) if d else range(T))
+        h, caches = h0[d], {}
+        for t in order:
+            h, caches[t] = elman_step_forward(x[t], h, W, U, b, nonlinearity=nonlinearity)
+            assert_allclose(out[t, :, d * H:(d + 1) * H], h, rtol=0, atol=1e-13)
+        assert_allclose(h_n[d], h, rtol=0, atol=1e-13)
+        assert_allclose(rnn.hidden_states(0, d), out[:, :, d * H:(d + 1) * H], rtol=0, atol=0)
+        dh = dh_n[d]
+        dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
+        for t in reversed(order):
+            g = elman_step_backward(dout[t, :, d * H:(d + 1) * H] + dh, caches[t])
+            dh = g.dh_prev
+            dW += g.dW
+            dU += g.dU
+            db += g.db
+            dx_sum[t] += g.dx_t
+        assert_allclose(rnn.grads["weight_ih" + sfx], dW, rtol=0, atol=1e-12)
+        assert_allclose(rnn.grads["weight_hh" + sfx], dU, rtol=0, atol=1e-12)
+        assert_allclose(rnn.grads["bias_ih" + sfx], db, rtol=0, atol=1e-12)
+        assert_allclose(rnn.grads["bias_hh" + sfx], db, rtol=0, atol=1e-12)
+        assert_allclose(rnn.state_grad[d], dh, rtol=0, atol=1e-12)
+    assert_allclose(dx, dx_sum, rtol=0, atol=1e-12)
 
 
 def test_seeds_give_identical_inits_and_generators_work():
@@ -136,6 +138,6 @@ def test_grads_and_params_keep_their_identity():
 def test_output_is_read_only_and_repr():
     rnn = ElmanRNN(2, 3, num_layers=2, nonlinearity="relu", seed=0)
     out, _ = rnn.forward(np.ones((3, 1, 2)))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         out[0] = 0.0
     assert repr(rnn) == "ElmanRNN(2, 3, num_layers=2, nonlinearity='relu')"
