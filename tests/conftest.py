@@ -120,3 +120,20 @@ def worker_id(request) -> str:
     """xdist's worker id ("gw0", ...), or "master" without xdist (also when run with ``-p no:xdist``)."""
     workerinput = getattr(request.config, "workerinput", None)
     return workerinput["workerid"] if workerinput else "master"
+
+
+def running_in_ci() -> bool:
+    """True when ``CI`` is set to a true value (``.ci/run`` exports ``CI=true``)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI every test must run: a skip (a missing browser, an importorskip, an empty table of
+    contents) is reported as a failure there, with the skip's reason. Locally a skip stays a skip."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and not hasattr(report, "wasxfail") and running_in_ci():
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every test must run: {reason}"

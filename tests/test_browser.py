@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
 import threading
 import urllib.parse
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, strip_suffix, toc_files
+from conftest import REPO_ROOT, running_in_ci, strip_suffix, toc_files
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,12 +46,8 @@ NOT_LOCAL = re.compile(r"^(?!http://127\.0\.0\.1[:/])(?!data:|blob:|about:)")
 PAGES = [strip_suffix(doc) for doc in toc_files()]
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
 def _unavailable(reason: str):
-    if _in_ci():
+    if running_in_ci():
         pytest.fail(f"{reason}: the browser tests cannot run, and CI must not skip them", pytrace=False)
     pytest.skip(reason)
 
