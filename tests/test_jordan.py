@@ -53,7 +53,7 @@ def test_sequence_gradients_match_numeric(nonlinearity, output_activation, batch
     state = rng.normal(size=(1, B, 2)) if with_state else None
     errs = check_model_gradients(net, x, state)
     assert len(errs) == 6 + with_state
-    assert max(errs.values()) < 1e-6, errs
+    assert max(errs.values()) < 1e-8, errs  # measured: at most 1.4e-9 over these 9 cases
 
 
 def test_step_functions_agree_with_the_sequence_model():
@@ -70,20 +70,20 @@ def test_step_functions_agree_with_the_sequence_model():
         h, y, cache = jordan_step_forward(x[t], y, p["W"], p["U"], p["b"], p["V"], p["b_y"],
                                           nonlinearity="tanh", output_activation="sigmoid")
         caches.append(cache)
-        assert_allclose(out[t], y, atol=1e-14)
-        assert_allclose(net.hidden_states()[t], h, atol=1e-14)
-    assert_allclose(y_n[0], y, atol=0)
+        assert_allclose(out[t], y, rtol=0, atol=1e-14)
+        assert_allclose(net.hidden_states()[t], h, rtol=0, atol=1e-14)
+    assert_allclose(y_n[0], y, rtol=0, atol=1e-14)
     dy = dy_n[0]
     acc = {k: np.zeros_like(v) for k, v in p.items()}
     for t in reversed(range(T)):
         g = jordan_step_backward(dout[t] + dy, caches[t])
         dy = g.dy_prev
-        assert_allclose(dx[t], g.dx_t, atol=1e-13)
+        assert_allclose(dx[t], g.dx_t, rtol=0, atol=1e-13)
         for k, gk in zip(["W", "U", "b", "V", "b_y"], [g.dW, g.dU, g.db, g.dV, g.db_y]):
             acc[k] += gk
     for k in p:
-        assert_allclose(net.grads[k], acc[k], atol=1e-12)
-    assert_allclose(net.state_grad[0], dy, atol=1e-13)
+        assert_allclose(net.grads[k], acc[k], rtol=0, atol=1e-12, err_msg=k)
+    assert_allclose(net.state_grad[0], dy, rtol=0, atol=1e-13)
 
 
 def test_state_holds_the_previous_output():
@@ -91,8 +91,8 @@ def test_state_holds_the_previous_output():
     x = np.random.default_rng(0).normal(size=(4, 1, 1))
     out, y_n = net.forward(x)
     out2, _ = net.forward(x[2:], state=out[1][None])  # restart from y_1
-    assert_allclose(out2, out[2:], atol=1e-15)
-    assert_allclose(y_n[0], out[-1])
+    assert_allclose(out2, out[2:], rtol=0, atol=1e-15)
+    assert_allclose(y_n[0], out[-1], rtol=0, atol=0)
 
 
 def test_seed_dtype_and_repr():
@@ -100,7 +100,7 @@ def test_seed_dtype_and_repr():
     assert list(a.params) == ["W", "U", "b", "V", "b_y"]
     assert a.params["U"].shape == (3, 4) and a.params["V"].shape == (4, 3)
     for k in a.params:
-        assert_allclose(a.params[k], b.params[k], atol=0)
+        assert_allclose(a.params[k], b.params[k], rtol=0, atol=0)
     net = JordanRNN(2, 3, 4, output_activation="softmax", dtype=np.float32, seed=0)
     y, y_n = net.forward(np.ones((3, 2, 2)))
     assert y.dtype == y_n.dtype == net.backward(np.ones_like(y)).dtype == np.float32
