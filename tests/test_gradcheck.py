@@ -58,6 +58,17 @@ def test_check_model_gradients_detects_a_wrong_gradient():
     assert errs["weight_ih_l0"] < 1e-7
 
 
+@pytest.mark.parametrize("make", [lambda: ElmanRNN(3, 4, seed=0), lambda: LSTM(3, 4, seed=0)], ids=["elman", "lstm"])
+def test_check_model_gradients_exercises_the_final_state(make):
+    """The loss includes the final state: a backward that ignores dstate must be caught."""
+    model = make()
+    backward = model.backward
+    model.backward = lambda dout, dstate=None: backward(dout)  # drops the final-state gradient
+    x = np.random.default_rng(0).normal(size=(5, 2, 3))
+    errs = check_model_gradients(model, x)
+    assert errs["x"] > 1e-2 and max(errs.values()) > 1e-2
+
+
 def test_check_model_gradients_on_jordan_with_state():
     net = JordanRNN(2, 3, 2, seed=0)
     rng = np.random.default_rng(2)
