@@ -16,18 +16,34 @@ def _grad_sequence(n, seed=1):
     return [{"w": rng.normal(size=(3, 2)), "b": rng.normal(size=3)} for _ in range(n)]
 
 
-def test_sgd_single_step_by_hand():
+def _torch_sgd_run(start, grad_steps, lrs, **kw):
+    """Final values of torch.optim.SGD run from ``start`` over ``grad_steps`` (one dict per step, lr per step)."""
+    tparams = {k: torch.nn.Parameter(torch.tensor(v, dtype=torch.float64)) for k, v in start.items()}
+    opt = torch.optim.SGD(list(tparams.values()), lr=lrs[0], **kw)
+    for grads, lr in zip(grad_steps, lrs, strict=True):
+        opt.param_groups[0]["lr"] = lr
+        for k, tp in tparams.items():
+            tp.grad = torch.tensor(grads[k], dtype=torch.float64)
+        opt.step()
+    return {k: tp.detach().numpy() for k, tp in tparams.items()}
+
+
+def test_sgd_single_step_matches_torch():
     params = {"w": np.array([1.0, 2.0])}
-    SGD(params, lr=0.5).step({"w": np.array([0.2, -0.4])})
-    np.testing.assert_allclose(params["w"], [0.9, 2.2])
+    grads = {"w": np.array([0.2, -0.4])}
+    expected = _torch_sgd_run(params, [grads], [0.5])
+    SGD(params, lr=0.5).step(grads)
+    np.testing.assert_allclose(params["w"], expected["w"], rtol=0, atol=1e-15)
 
 
-def test_sgd_momentum_two_steps_by_hand():
+def test_sgd_momentum_two_steps_match_torch():
     params = {"w": np.array([0.0])}
+    grad_steps = [{"w": np.array([1.0])}, {"w": np.array([2.0])}]
+    expected = _torch_sgd_run(params, grad_steps, [0.1, 0.1], momentum=0.5)
     opt = SGD(params, lr=0.1, momentum=0.5)
-    opt.step({"w": np.array([1.0])})  # v = 1, w = -0.1
-    opt.step({"w": np.array([2.0])})  # v = 0.5 + 2 = 2.5, w = -0.1 - 0.25
-    np.testing.assert_allclose(params["w"], [-0.35])
+    opt.step(grad_steps[0])  # v = 1, w = -0.1
+    opt.step(grad_steps[1])  # v = 0.5 + 2 = 2.5, w = -0.1 - 0.25
+    np.testing.assert_allclose(params["w"], expected["w"], rtol=0, atol=1e-15)
     assert opt.steps == 2
 
 
@@ -96,11 +112,13 @@ def test_float32_params_stay_float32():
 
 def test_lr_can_change_between_steps():
     params = {"w": np.array([1.0])}
-    opt = SGD(params, lr=0.1)
-    opt.step({"w": np.array([1.0])})
+    grad_steps = [{"w": np.array([1.0])}, {"w": np.array([1.0])}]
+    expected = _torch_sgd_run(params, grad_steps, [0.1, 1.0], momentum=0.9)
+    opt = SGD(params, lr=0.1, momentum=0.9)
+    opt.step(grad_steps[0])
     opt.lr = 1.0
-    opt.step({"w": np.array([1.0])})
-    np.testing.assert_allclose(params["w"], [-0.1])
+    opt.step(grad_steps[1])
+    np.testing.assert_allclose(params["w"], expected["w"], rtol=0, atol=1e-15)
 
 
 @pytest.mark.parametrize("max_norm", [0.5, 2.0, 100.0])
@@ -120,10 +138,12 @@ def test_clip_grad_norm_matches_torch(max_norm):
 def test_clip_keeps_direction_and_is_in_place():
     grads = {"a": np.array([3.0, 0.0]), "b": np.array([[4.0]])}
     a = grads["a"]
-    assert clip_grad_norm(grads, 1.0) == pytest.approx(5.0)
+    before = {k: v.copy() for k, v in grads.items()}
+    norm = np.sqrt(sum(np.sum(v**2) for v in before.values()))
+    assert clip_grad_norm(grads, 1.0) == pytest.approx(norm, rel=1e-15)
     assert grads["a"] is a
-    np.testing.assert_allclose(grads["a"], [0.6, 0.0], rtol=1e-5)
-    np.testing.assert_allclose(grads["b"], [[0.8]], rtol=1e-5)
+    for k in grads:  # same direction, scaled by max_norm / (norm + 1e-6) as torch.nn.utils.clip_grad_norm_ does
+        np.testing.assert_allclose(grads[k], before[k] * (1.0 / (norm + 1e-6)), rtol=0, atol=1e-15, err_msg=k)
 
 
 def test_clip_zero_gradient_is_safe():
