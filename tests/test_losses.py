@@ -7,8 +7,6 @@ import torch.nn.functional as F
 from companion.gradcheck import numeric_gradient, relative_error
 from companion.losses import accuracy, log_softmax, mse, sigmoid_cross_entropy, softmax, softmax_cross_entropy
 
-RNG = np.random.default_rng(0)
-
 
 def _torch_ce(logits, targets):
     t = torch.tensor(logits.reshape(-1, logits.shape[-1]), requires_grad=True)
@@ -19,18 +17,20 @@ def _torch_ce(logits, targets):
 
 @pytest.mark.parametrize("shape", [(7, 4), (5, 3, 4)])
 def test_cross_entropy_matches_torch(shape):
-    logits = RNG.normal(size=shape) * 3
-    targets = RNG.integers(0, 4, size=shape[:-1])
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=shape) * 3
+    targets = rng.integers(0, 4, size=shape[:-1])
     loss, d = softmax_cross_entropy(logits, targets)
     tloss, td = _torch_ce(logits, targets)
     assert loss == pytest.approx(tloss, rel=1e-12)
-    np.testing.assert_allclose(d, td, atol=1e-14)
+    np.testing.assert_allclose(d, td, rtol=0, atol=1e-14)
     assert d.shape == logits.shape and d.dtype == logits.dtype
 
 
 def test_cross_entropy_gradient_numeric_with_mask():
-    logits = RNG.normal(size=(4, 3, 5))
-    targets = RNG.integers(0, 5, size=(4, 3))
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(4, 3, 5))
+    targets = rng.integers(0, 5, size=(4, 3))
     mask = np.ones((4, 3), bool)
     mask[2:, 1] = False
     targets[2:, 1] = -1  # padding value, ignored where masked
@@ -41,27 +41,31 @@ def test_cross_entropy_gradient_numeric_with_mask():
 
 
 def test_cross_entropy_mask_equals_loss_on_kept_rows():
-    logits = RNG.normal(size=(6, 3))
-    targets = RNG.integers(0, 3, size=6)
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(6, 3))
+    targets = rng.integers(0, 3, size=6)
     mask = np.array([1, 0, 1, 1, 0, 1])
     loss, d = softmax_cross_entropy(logits, targets, mask)
     keep = mask.astype(bool)
     tloss, td = _torch_ce(logits[keep], targets[keep])
     assert loss == pytest.approx(tloss, rel=1e-12)
-    np.testing.assert_allclose(d[keep], td, atol=1e-14)
+    np.testing.assert_allclose(d[keep], td, rtol=0, atol=1e-14)
 
 
 def test_cross_entropy_is_stable_for_huge_logits():
     logits = np.array([[1000.0, 0.0, -1000.0], [-1e4, 1e4, 0.0]])
     loss, d = softmax_cross_entropy(logits, np.array([0, 0]))
-    assert loss == pytest.approx(1e4, rel=1e-12)  # second row: -log softmax = 2e4, mean with 0
+    tloss, td = _torch_ce(logits, np.array([0, 0]))
+    assert loss == pytest.approx(tloss, rel=1e-12)  # second row: -log softmax = 2e4, mean with 0
+    np.testing.assert_allclose(d, td, rtol=0, atol=1e-15)
     assert np.isfinite(d).all()
     np.testing.assert_allclose(softmax(logits).sum(-1), 1.0)
     np.testing.assert_allclose(log_softmax(np.array([0.0, 0.0])), np.log([0.5, 0.5]))
 
 
 def test_cross_entropy_float32_keeps_dtype():
-    logits = RNG.normal(size=(3, 4)).astype(np.float32)
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(3, 4)).astype(np.float32)
     _, d = softmax_cross_entropy(logits, np.array([0, 1, 2]))
     assert d.dtype == np.float32
 
@@ -87,21 +91,23 @@ def test_cross_entropy_errors(logits, targets, mask, match):
 
 
 def test_mse_matches_torch_and_numeric():
-    pred = RNG.normal(size=(5, 3, 2))
-    target = RNG.normal(size=(5, 3, 2))
+    rng = np.random.default_rng(0)
+    pred = rng.normal(size=(5, 3, 2))
+    target = rng.normal(size=(5, 3, 2))
     loss, d = mse(pred, target)
     tp = torch.tensor(pred, requires_grad=True)
     tl = F.mse_loss(tp, torch.from_numpy(target))
     tl.backward()
     assert loss == pytest.approx(tl.item(), rel=1e-12)
-    np.testing.assert_allclose(d, tp.grad.numpy(), atol=1e-15)
+    np.testing.assert_allclose(d, tp.grad.numpy(), rtol=0, atol=1e-15)
     num = numeric_gradient(lambda: mse(pred, target)[0], pred)
     assert relative_error(num, d) <= 1e-6
 
 
 def test_mse_masks_per_step_or_per_element():
-    pred = RNG.normal(size=(4, 2, 3))
-    target = RNG.normal(size=(4, 2, 3))
+    rng = np.random.default_rng(0)
+    pred = rng.normal(size=(4, 2, 3))
+    target = rng.normal(size=(4, 2, 3))
     step_mask = np.ones((4, 2), bool)
     step_mask[3, 0] = False
     loss, d = mse(pred, target, step_mask)
@@ -116,8 +122,10 @@ def test_mse_masks_per_step_or_per_element():
 
 
 def test_mse_accepts_integer_targets():
-    loss, _ = mse(np.array([[1.0], [2.0]]), np.array([[1], [0]]))
-    assert loss == pytest.approx(2.0)
+    pred, target = np.array([[1.0], [2.0]]), np.array([[1], [0]])
+    loss, _ = mse(pred, target)
+    tl = F.mse_loss(torch.from_numpy(pred), torch.from_numpy(target).double())
+    assert loss == pytest.approx(tl.item(), rel=1e-15)
 
 
 @pytest.mark.parametrize(
@@ -136,9 +144,10 @@ def test_mse_errors(pred, target, mask, match):
 
 
 def test_sigmoid_cross_entropy_matches_torch_and_is_stable():
-    logits = RNG.normal(size=(6, 2, 1)) * 4
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(6, 2, 1)) * 4
     logits[0, 0, 0], logits[1, 0, 0] = 800.0, -800.0
-    targets = RNG.integers(0, 2, size=(6, 2, 1))
+    targets = rng.integers(0, 2, size=(6, 2, 1))
     mask = np.ones((6, 2), bool)
     mask[5, 1] = False
     loss, d = sigmoid_cross_entropy(logits, targets, mask)
@@ -147,9 +156,9 @@ def test_sigmoid_cross_entropy_matches_torch_and_is_stable():
     tl = F.binary_cross_entropy_with_logits(tp[torch.from_numpy(keep)], torch.from_numpy(targets[keep]).double())
     tl.backward()
     assert loss == pytest.approx(tl.item(), rel=1e-12)
-    np.testing.assert_allclose(d, tp.grad.numpy(), atol=1e-15)
-    small = RNG.normal(size=(3, 2, 1))
-    t = RNG.integers(0, 2, size=(3, 2, 1)).astype(float)
+    np.testing.assert_allclose(d, tp.grad.numpy(), rtol=0, atol=1e-15)
+    small = rng.normal(size=(3, 2, 1))
+    t = rng.integers(0, 2, size=(3, 2, 1)).astype(float)
     num = numeric_gradient(lambda: sigmoid_cross_entropy(small, t)[0], small)
     assert relative_error(num, sigmoid_cross_entropy(small, t)[1]) <= 1e-6
 
@@ -164,8 +173,12 @@ def test_sigmoid_cross_entropy_errors():
 def test_accuracy():
     logits = np.array([[[2.0, 0.0], [0.0, 1.0]], [[0.0, 3.0], [1.0, 0.0]]])  # (T, B, K) = (2, 2, 2)
     targets = np.array([[0, 1], [0, 0]])
-    assert accuracy(logits, targets) == 0.75
-    assert accuracy(logits, targets, mask=np.array([[1, 1], [0, 1]])) == 1.0
+    mask = np.array([[1, 1], [0, 1]])
+    hits = logits.argmax(axis=-1) == targets  # (T, B)
+    assert 0.0 < np.mean(hits) < 1.0  # the data has both hits and misses, so a wrong count shows
+    assert accuracy(logits, targets) == pytest.approx(np.mean(hits), rel=1e-15)
+    assert accuracy(logits, targets, mask=mask) == pytest.approx(np.mean(hits[mask.astype(bool)]), rel=1e-15)
+    assert np.mean(hits[mask.astype(bool)]) != np.mean(hits)  # the mask changes the answer
     with pytest.raises(ValueError, match="masks out every position"):
         accuracy(logits, targets, mask=np.zeros((2, 2), bool))
 
@@ -206,7 +219,8 @@ def test_log_softmax_validates_logits(logits, match):
 
 
 def test_log_softmax_valid_path_unchanged():
-    x = RNG.normal(size=(3, 2, 5)) * 10
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 2, 5)) * 10
     shifted = x - x.max(axis=-1, keepdims=True)
     expected = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     np.testing.assert_array_equal(log_softmax(x), expected)
