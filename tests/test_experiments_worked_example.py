@@ -14,7 +14,7 @@ from companion.experiments.worked_example import (
     worked_example_inputs,
     worked_example_state_dict,
 )
-from companion.lstm import lstm_step_forward
+from companion.lstm import LSTM, lstm_step_forward
 
 EPS = float(sigmoid(np.float64(-10.0)))  # how far a "closed" gate with input -10 is open
 
@@ -82,6 +82,19 @@ def test_memory_and_output_are_not_exactly_ideal(run):
     # step 3 holds 7 - 5 eps (2 eps let in, 7 eps lost); step 4 (7 - 5 eps)(1 - eps) + eps = 7 - 11 eps + 5 eps**2
     assert run.c[2] == pytest.approx(7 - 5 * EPS, abs=1e-9)
     assert run.c[3] == pytest.approx(7 - 11 * EPS, abs=1e-7)  # + 5 eps**2
+
+
+@pytest.mark.parametrize("g,h", [("identity", "identity"), ("tanh", "tanh")])
+def test_model_forward_agrees_with_the_reported_run(g, h):
+    # run_worked_example reports the model's trace (a recomputation); the model's own forward pass must agree.
+    model = LSTM(3, 1, g=g, h=h)
+    model.load_torch_state_dict(worked_example_state_dict())
+    out, (a_n, c_n) = model.forward(worked_example_inputs()[:, None, :])  # (T, 1, 1)
+    ref_c, ref_a = _step_loop(g, h)
+    np.testing.assert_allclose(out[:, 0, 0], ref_a, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c_n[0, 0, 0], ref_c[-1], rtol=0, atol=1e-12)
+    run_gh = run_worked_example(g=g, h=h)
+    np.testing.assert_allclose(run_gh.a, out[:, 0, 0], rtol=0, atol=1e-12)
 
 
 def test_tanh_g_and_h_break_the_example():
