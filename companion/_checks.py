@@ -5,6 +5,7 @@ expected shape, e.g. ``x must have shape (T, B, D) = (T, B, 3) ...``.
 """
 from __future__ import annotations
 
+import contextlib
 import numbers
 
 import numpy as np
@@ -161,6 +162,12 @@ def check_cache(cache, cache_type, producer):
         raise ValueError(
             f"cache must be the {cache_type.__name__} returned by {producer}(); got {type(cache).__name__}"
         )
+
+
+def overflow_errstate(unbounded):
+    """Context for a forward pass: with an unbounded activation, overflow is not warned about by
+    numpy but reported afterwards by :func:`check_not_overflowed`; otherwise numpy's defaults."""
+    return np.errstate(over="ignore", invalid="ignore") if unbounded else contextlib.nullcontext()
 
 
 def check_not_overflowed(values, model_name):

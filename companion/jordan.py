@@ -35,6 +35,7 @@ from companion._checks import (
     check_positive_int,
     check_not_overflowed,
     check_sequence,
+    overflow_errstate,
 )
 from companion.activations import get_activation, softmax, softmax_backward
 from companion.recurrent import _ForwardRecord, _ParamsMixin, make_rng
@@ -320,7 +321,7 @@ class JordanRNN(_ParamsMixin):
         UT, VT = p["U"].T, p["V"].T
         self._record = None  # a forward that fails leaves nothing for backward to misuse
         unbounded = self.nonlinearity == "relu" or self.output_activation == "identity"
-        with np.errstate(**({"over": "ignore", "invalid": "ignore"} if unbounded else {})):
+        with overflow_errstate(unbounded):
             for t in range(T):
                 Hs[t] = act(Hs[t] + Y[t] @ UT)  # h_t
                 Y[t + 1] = _output_forward(Hs[t] @ VT + p["b_y"], self.output_activation)  # y_t

@@ -28,6 +28,7 @@ from companion._checks import (
     check_dtype,
     check_forward_done,
     check_not_overflowed,
+    overflow_errstate,
     check_positive_int,
     check_sequence,
     as_float_array,
@@ -343,10 +344,12 @@ class StackedRecurrent(_ParamsMixin):
         S, H = self.num_layers * self.num_directions, self.hidden_size
         finals = [np.empty((S, B, H), dtype=self.dtype) for _ in range(self._state_parts)]
         caches = []
-        layer_in = X
         self._record = None  # a forward that fails leaves nothing for backward to misuse
-        with np.errstate(**self._overflow_errstate()):
-            layer_in = self._forward_layers(layer_in, init, finals, caches, B)
+        unbounded = self._unbounded()
+        with overflow_errstate(unbounded):
+            layer_in = self._forward_layers(X, init, finals, caches, B)
+        if unbounded:
+            check_not_overflowed(layer_in, type(self).__name__)
         out = layer_in.view()
         out.flags.writeable = False  # it is also the memory BPTT reads: protect it
         if self.batch_first:
@@ -355,17 +358,12 @@ class StackedRecurrent(_ParamsMixin):
         state_n = finals[0] if self._state_parts == 1 else tuple(finals)
         return out, state_n
 
-    def _overflow_errstate(self):
-        """numpy error handling for the forward pass: an unbounded activation may overflow, and
-        :func:`check_not_overflowed` then says so instead of numpy's warnings."""
-        return {"over": "ignore", "invalid": "ignore"} if self._unbounded() else {}
-
     def _unbounded(self):
         """Whether the activations can grow without bound (then forward checks for overflow)."""
         return False
 
     def _forward_layers(self, layer_in, init, finals, caches, B):
-        S, H, nd = self.num_layers * self.num_directions, self.hidden_size, self.num_directions
+        H, nd = self.hidden_size, self.num_directions
         for layer in range(self.num_layers):
             outs = []
             for d in range(nd):
@@ -378,8 +376,6 @@ class StackedRecurrent(_ParamsMixin):
                 outs.append(out_d)  # (T, B, H)
                 caches.append(cache)
             layer_in = outs[0] if nd == 1 else np.concatenate(outs, axis=2)  # (T, B, nd*H)
-        if self._unbounded():
-            check_not_overflowed(layer_in, type(self).__name__)
         return layer_in
 
     def backward(self, dout, dstate=None):
