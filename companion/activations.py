@@ -33,6 +33,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from companion._checks import as_real_array
+
 __all__ = [
     "sigmoid",
     "sigmoid_derivative",
@@ -52,15 +54,8 @@ __all__ = [
 
 def _float_array(x, name="x"):
     """``x`` as a real floating array: floats as they are, integers/bools -> float64, else ValueError."""
-    x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating):
-        if x.dtype.kind not in "biu":  # complex, strings, None/objects, datetimes...
-            raise ValueError(
-                f"{name} must be a real floating-point (or integer) array of any shape; got dtype {x.dtype}"
-                + (" (complex numbers are not supported)" if x.dtype.kind == "c" else "")
-            )
-        x = x.astype(np.float64)
-    return x
+    x = as_real_array(x, name, kinds="biuf")  # rejects complex numbers, strings, None/objects
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
 
 
 def _check_axis(axis, shape, name="x"):

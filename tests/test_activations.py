@@ -110,14 +110,14 @@ ELEMENTWISE = [fn for act in ACTIVATIONS.values() for fn in (act.forward, act.de
 @pytest.mark.parametrize(
     "bad, match",
     [
-        (None, "dtype object"),
-        (np.array([1.0 + 2.0j]), "complex numbers are not supported"),
+        (None, "NoneType"),
+        (np.array([1.0 + 2.0j]), "dtype complex128"),
         ("abc", "dtype <U3"),
-        (np.array([None, 1.0]), "dtype object"),
+        (np.array([None, 1.0]), "ndarray"),
     ],
 )
 def test_elementwise_functions_reject_non_real_input(fn, bad, match):
-    with pytest.raises(ValueError, match=r"must be a real floating-point \(or integer\) array.*" + match):
+    with pytest.raises(ValueError, match=r"must be an array of real numbers; got " + match):
         fn(bad)
 
 
