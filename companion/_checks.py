@@ -91,6 +91,23 @@ def as_real_array(value, name, kinds="iuf"):
     return arr
 
 
+def as_bool_mask(mask, shape, name="mask", shape_desc=None):
+    """``mask`` as a boolean array of ``shape``; booleans or the numbers 0/1, else ValueError.
+
+    ``shape_desc`` describes the expected shape in the message (default: ``shape`` itself).
+    """
+    m = np.asarray(mask)
+    if m.shape != shape:
+        raise ValueError(f"{name} must have {shape_desc or f'shape {shape}'} (True = counts, False = padding); "
+                         f"got shape {m.shape}")
+    if m.dtype != bool:
+        if not (m.dtype.kind in "iuf" and np.isin(m, (0, 1)).all()):
+            raise ValueError(f"{name} must hold booleans (or the numbers 0/1); got dtype {m.dtype}"
+                             + (f" with values {np.unique(m)[:5].tolist()}" if m.dtype.kind in "iuf" else ""))
+        m = m.astype(bool)
+    return m
+
+
 def check_finite(arr, name):
     """Raise ValueError if ``arr`` contains NaN or inf."""
     # min and max propagate NaN and expose +-inf, without a full-size boolean temporary

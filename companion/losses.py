@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion._checks import as_float_array, check_finite
+from companion._checks import as_bool_mask, as_float_array, check_finite
 
 # `softmax` below serves the loss; the package-level softmax is companion.activations.softmax (no clash)
 __all__ = ["softmax_cross_entropy", "sigmoid_cross_entropy", "mse", "accuracy", "log_softmax"]
@@ -69,16 +69,10 @@ def softmax(logits):
 
 
 def _check_mask(mask, shape, name="mask"):
-    """Return a boolean mask of ``shape`` (None -> all True); reject non-0/1 values."""
+    """Return a boolean mask of ``shape`` (None -> all True); reject non-0/1 values and an empty mask."""
     if mask is None:
         return np.ones(shape, dtype=bool)
-    m = np.asarray(mask)
-    if m.shape != shape:
-        raise ValueError(f"{name} must have shape {shape} (True = counts, False = padding); got shape {m.shape}")
-    if m.dtype != bool:
-        if not (np.issubdtype(m.dtype, np.number) and np.isin(m, (0, 1)).all()):
-            raise ValueError(f"{name} must be boolean (or 0/1); got dtype {m.dtype}")
-        m = m.astype(bool)
+    m = as_bool_mask(mask, shape, name)
     if not m.any():
         raise ValueError(f"{name} masks out every position: nothing to average over")
     return m

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from companion._checks import check_dtype, check_positive_int
+from companion._checks import as_bool_mask, check_dtype, check_positive_int
 from companion.recurrent import make_rng
 
 __all__ = [
@@ -50,19 +50,6 @@ def _check_int(value, name, expected):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} must be {expected}; got {value!r}")
     return int(value)
-
-
-def _check_mask01(mask, shape, name="mask"):
-    """Return ``mask`` as a bool array of ``shape``; it must hold booleans or the numbers 0/1."""
-    m = np.asarray(mask)
-    if m.shape != shape:
-        raise ValueError(f"{name} must have the shape of ids {shape} (True = token, False = padding); got {m.shape}")
-    if m.dtype != bool:
-        if not (m.dtype.kind in "iuf" and np.isin(m, (0, 1)).all()):
-            raise ValueError(f"{name} must hold booleans (or the numbers 0/1); got dtype {m.dtype}"
-                             + (f" with values {np.unique(m)[:5].tolist()}" if m.dtype.kind in "iufc" else ""))
-        m = m.astype(bool)
-    return m
 
 
 # --------------------------------------------------------------------------- temporal XOR
@@ -312,7 +299,7 @@ def one_hot(ids, size, mask=None, dtype=np.float64):
     ids = np.asarray(ids)
     if not np.issubdtype(ids.dtype, np.integer):
         raise ValueError(f"ids must hold integers; got dtype {ids.dtype}")
-    m = np.ones(ids.shape, bool) if mask is None else _check_mask01(mask, ids.shape)
+    m = np.ones(ids.shape, bool) if mask is None else as_bool_mask(mask, ids.shape, shape_desc=f"the shape of ids {ids.shape}")
     if ((ids[m] < 0) | (ids[m] >= size)).any():
         raise ValueError(f"ids must lie in [0, size) = [0, {size}) at unmasked positions")
     out = np.zeros(ids.shape + (size,), dtype=dtype)

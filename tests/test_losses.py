@@ -79,7 +79,7 @@ def test_cross_entropy_float32_keeps_dtype():
         (np.zeros((3, 4)), np.array([0.0, 1.0, 2.0]), None, "integer class ids"),
         (np.zeros((3, 4)), np.array([0, 1, 2]), np.zeros(3, bool), "masks out every position"),
         (np.zeros((3, 4)), np.array([0, 1, 2]), np.ones(2, bool), r"mask must have shape \(3,\)"),
-        (np.zeros((3, 4)), np.array([0, 1, 2]), np.array([0.5, 1, 1]), "mask must be boolean"),
+        (np.zeros((3, 4)), np.array([0, 1, 2]), np.array([0.5, 1, 1]), r"mask must hold booleans \(or the numbers 0/1\)"),
         (np.zeros(4), np.array(0), None, r"logits must have shape \(N, K\) or \(T, B, K\)"),
         (np.full((3, 4), np.nan), np.array([0, 1, 2]), None, "logits contains NaN"),
         (np.zeros((3, 4), dtype=int), np.array([0, 1, 2]), None, "logits must be a floating-point"),
