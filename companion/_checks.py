@@ -153,11 +153,13 @@ def check_array(a, name, shape, labels, dtype=None, finite=True):
     return arr
 
 
-def check_sequence(x, input_size, batch_first, dtype, name="x"):
-    """Validate a sequence input and return a time-major copy ``(T, B, D)``.
+def check_sequence(x, input_size, batch_first, dtype, name="x", copy=True):
+    """Validate a sequence input and return it time-major, ``(T, B, D)``.
 
     Raises ValueError for the wrong ndim or feature size, integer/bool data,
-    NaN/inf, and empty sequences (T = 0 or B = 0).
+    NaN/inf, and empty sequences (T = 0 or B = 0). With ``copy`` (the default) the result is a
+    private C-contiguous copy; without, it may be a view of ``x`` (for a model that copies
+    what it keeps anyway).
     """
     labels = ("B", "T", "D") if batch_first else ("T", "B", "D")
     arr = check_array(x, name, (None, None, input_size), labels, dtype=dtype, finite=False)
@@ -170,7 +172,7 @@ def check_sequence(x, input_size, batch_first, dtype, name="x"):
         arr = arr.swapaxes(0, 1)
     # The models keep their input for backward: a private, time-major copy means that changing
     # x afterwards (x[:] = ..., or a torch tensor in place) cannot silently change the gradients.
-    return np.array(arr, order="C", copy=True)
+    return np.array(arr, order="C", copy=True) if copy else arr
 
 
 def check_cache(cache, cache_type, producer):

@@ -312,11 +312,28 @@ def lstm_step_backward(da, dc, cache):
 # ----------------------------------------------------------------------------------------
 # Fast sequence-level implementation.
 #
-# Internally the four row blocks are reordered from PyTorch's (i, f, g, o) to (o, i, f, g):
-# the three sigmoid gates are then one contiguous slice [0:3H] and the three blocks whose
-# gradient is scaled by dc (i, f, g) are the contiguous slice [H:4H]. The sigmoid is
-# computed as f(z) = (1 + tanh(z/2)) / 2 with the 1/2 folded into the (exactly scaled)
-# weights, so one tanh call covers all four blocks. It never overflows.
+# Layout. Inside a step every quantity is stored with the batch as the fastest axis: the
+# gates of step t are G[t], a (4H, B) block whose four (H, B) gate blocks are contiguous, and
+# the memory is C[t] (H, B). Both the per-step matrix product and the elementwise work are
+# faster this way than with (B, 4H) rows, where each gate block is a strided slice.
+#
+# One product per step. Column block s of XA, a (K, B) slab with K = In + H + 1, holds the
+# input of the step that reads it, the output a kept in history slot s (see time_indices),
+# and a row of ones. With WU = [W | U | b] the four gates' inputs of step t are the single
+# product WU @ XA[:, prev]: input projection, recurrence and bias at once. The output a of
+# step t is written straight into the slab the next step reads. Because XA is (K, T+1, B),
+# the slabs of consecutive steps side by side form the (K, steps*B) matrix that the weight
+# gradients need, without a copy.
+#
+# Gate order and sigmoid. The four row blocks are reordered from PyTorch's (i, f, g, o) to
+# (o, i, f, g): the three sigmoid gates are then the contiguous blocks [0:3H] and the three
+# blocks whose gradient is scaled by dc (i, f, g) are [H:4H]. The sigmoid is computed as
+# f(z) = (1 + tanh(z/2)) / 2 with the 1/2 folded into the (exactly scaled) weight rows, so
+# one tanh call covers all four blocks. It never overflows.
+#
+# Backward. Chunk by chunk (latest first), G's blocks become the local derivatives and then,
+# step by step, the gradients of the pre-activations dZ (4H, B). Rearranged to (4H, steps*B),
+# the chunk's dZ gives its share of [dW | dU | db] and of dX in one matrix product each.
 
 def _perm(H):
     """Row permutation PyTorch (i, f, g, o) -> internal (o, i, f, g)."""
@@ -324,92 +341,109 @@ def _perm(H):
 
 
 class _LSTMDirectionCache(NamedTuple):
-    X: np.ndarray  # (T, B, In) layer input
-    G: np.ndarray  # (T, B, 4H) gate activations (o, i, f, g), later gradients of the pre-activations
-    A: np.ndarray  # (T+1, B, H) initial output and outputs
-    C: np.ndarray  # (T+1, B, H) initial memory and memories (reused by backward)
+    XA: np.ndarray  # (K, T+1, B) slab s = XA[:, s]: [x of the step reading it; a in history slot s; 1]
+    G: np.ndarray  # (T, 4H, B) gate activations (o, i, f, g), later gradients of the pre-activations
+    C: np.ndarray  # (T+1, H, B) initial memory and memories, history slots as in time_indices
+    WU: np.ndarray  # (4H, K) [W | U | b] of the forward pass, rows permuted, sigmoid rows halved
     W: np.ndarray  # (4H, In) PyTorch layout (for trace)
     U: np.ndarray  # (4H, H)
     bias: np.ndarray  # (4H,)
-    Wp: np.ndarray  # (4H, In) permuted, unscaled
-    Up: np.ndarray  # (4H, H) permuted, unscaled
     c0: np.ndarray  # (B, H) initial memory (kept for trace)
     reverse: bool
 
+    def inputs(self):
+        """The layer input, (T, B, In) (a view)."""
+        In = self.W.shape[1]
+        _, _, _, prev_sl = time_indices(self.G.shape[0], self.reverse)
+        return self.XA[:In, prev_sl].transpose(1, 2, 0)
 
-def _lstm_direction_forward(X, W, U, bias, a0, c0, reverse, g_tanh, h_tanh):
+    def history(self):
+        """Initial output and outputs in history slots, (T+1, B, H) (a view)."""
+        In, H = self.W.shape[1], self.U.shape[1]
+        return self.XA[In:In + H].transpose(1, 2, 0)
+
+
+def _lstm_direction_forward(X, W, U, bias, a0, c0, reverse, g_tanh, h_tanh, pool):
     T, B, In = X.shape
     H = a0.shape[1]
+    K = In + H + 1
     dtype = X.dtype
     perm = _perm(H)
-    Wp, Up, bp = W[perm], U[perm], bias[perm]
-    half = np.ones(4 * H, dtype=dtype)
-    half[:3 * H] = 0.5  # fold z/2 of the sigmoid-by-tanh into the gate rows (exact)
-    Wh, bh = Wp * half[:, None], bp * half
-    UhT = np.ascontiguousarray((Up * half[:, None]).T)  # (H, 4H): a C-ordered right operand is faster
+    WU = np.empty((4 * H, K), dtype=dtype)  # (4H, K)
+    WU[:, :In], WU[:, In:In + H], WU[:, In + H] = W[perm], U[perm], bias[perm]
+    WU[:3 * H] *= 0.5  # fold z/2 of the sigmoid-by-tanh into the gate rows (exact)
 
     steps, init, out_sl, prev_sl = time_indices(T, reverse)
-    G = np.empty((T, B, 4 * H), dtype=dtype)  # (T, B, 4H)
-    np.matmul(X.reshape(T * B, In), Wh.T, out=G.reshape(T * B, 4 * H))  # input projections of all steps
-    G += bh
-    A = np.empty((T + 1, B, H), dtype=dtype)
-    C = np.empty((T + 1, B, H), dtype=dtype)
-    A[init] = a0
-    C[init] = c0
-    rec = np.empty((B, 4 * H), dtype=dtype)
-    tmp = np.empty((B, H), dtype=dtype)
-    shift = np.where(half == 0.5, 0.5, 0.0).astype(dtype)  # (4H,) with half: f = tanh(z/2)/2 + 1/2
+    last = T if not reverse else 0  # history slot of the last output; no step reads its slab
+    XA, G, C = pool.views("forward", dtype, (K, T + 1, B), (T, 4 * H, B), (T + 1, H, B))  # uninitialised
+    XA[:In, prev_sl] = X.transpose(2, 0, 1)  # x_t sits in the slab that step t reads
+    XA[:In, last] = 0
+    XA[In:In + H, init] = a0.T
+    XA[In + H] = 1
+    C[init] = c0.T
+    tmp = np.empty((H, B), dtype=dtype)
     for t in steps:
         prev, cur = (t, t + 1) if not reverse else (t + 1, t)
-        gt = G[t]  # (B, 4H): [z_o, z_i, z_f]/2 and z
-        np.matmul(A[prev], UhT, out=rec)  # the four gates' recurrent inputs in one product
-        gt += rec
+        gt = G[t]  # (4H, B): [z_o, z_i, z_f]/2 and z
+        np.matmul(WU, XA[:, prev], out=gt)  # the four gates from x_t, a_{t-1} and the bias in one product
         if g_tanh:
             np.tanh(gt, out=gt)
         else:
-            np.tanh(gt[:, :3 * H], out=gt[:, :3 * H])
-        gt *= half  # whole rows: faster than a strided [:, :3H] slice; the g block is unchanged (x 1 + 0)
-        gt += shift  # f(z_o), f(z_i), f(z_f)
-        o, i, f, gz = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:3 * H], gt[:, 3 * H:]
+            np.tanh(gt[:3 * H], out=gt[:3 * H])
+        s = gt[:3 * H]
+        s *= 0.5
+        s += 0.5  # f(z_o), f(z_i), f(z_f)
+        o, i, f, gz = gt[:H], gt[H:2 * H], gt[2 * H:3 * H], gt[3 * H:]
         c = C[cur]
         np.multiply(gz, i, out=c)  # g(z) f(z_i)
         np.multiply(C[prev], f, out=tmp)
         c += tmp  # c' = g(z) f(z_i) + c f(z_f)
+        a = XA[In:In + H, cur]  # (H, B), read by the next step
         if h_tanh:
             np.tanh(c, out=tmp)
-            np.multiply(tmp, o, out=A[cur])  # a = h(c') f(z_o)
+            np.multiply(tmp, o, out=a)  # a = h(c') f(z_o)
         else:
-            np.multiply(c, o, out=A[cur])
-    cache = _LSTMDirectionCache(X, G, A, C, W, U, bias, Wp, Up, c0.copy(), reverse)
-    a_n = A[T] if not reverse else A[0]
-    c_n = C[T] if not reverse else C[0]
-    return A[out_sl], (a_n.copy(), c_n.copy()), cache
+            np.multiply(c, o, out=a)
+    cache = _LSTMDirectionCache(XA, G, C, WU, W, U, bias, c0.copy(), reverse)
+    out = XA[In:In + H, out_sl].transpose(1, 2, 0).copy()  # (T, B, H)
+    return out, (XA[In:In + H, last].T.copy(), C[last].T.copy()), cache
 
 
-def _lstm_direction_backward(cache, dout, da_n, dc_n, g_tanh, h_tanh):
-    X, G, A, C, _, _, _, Wp, Up, _, reverse = cache
-    T, B, In = X.shape
-    H = A.shape[2]
-    dtype = X.dtype
-    steps, _, out_sl, prev_sl = time_indices(T, reverse)
-    G4 = G.reshape(T, B, 4, H)  # a view: blocks (o, i, f, g)
-    da = np.zeros((B, H), dtype=dtype) if da_n is None else da_n.copy()  # gradient into a_t from step t+1
-    dc = np.zeros((B, H), dtype=dtype) if dc_n is None else dc_n.copy()  # gradient into c' from step t+1
-    tmp = np.empty((B, H), dtype=dtype)
+def _lstm_direction_backward(cache, dout, da_n, dc_n, g_tanh, h_tanh, pool):
+    XA, G, C, WU, _, _, _, _, reverse = cache
+    T, H4, B = G.shape
+    H = H4 // 4
+    K = XA.shape[0]
+    In = K - H - 1
+    dtype = G.dtype
+    unhalf = np.ones((4 * H, 1), dtype=dtype)
+    unhalf[:3 * H] = 2
+    Wp = WU[:, :In] * unhalf  # (4H, In) the forward's weights, permuted (exact: x 2 undoes x 0.5)
+    UpT = np.ascontiguousarray((WU[:, In:In + H] * unhalf).T)  # (H, 4H)
+    da = np.zeros((H, B), dtype=dtype) if da_n is None else da_n.T.copy()  # gradient into a_t from step t+1
+    dc = np.zeros((H, B), dtype=dtype) if dc_n is None else dc_n.T.copy()  # gradient into c' from step t+1
+    tmp = np.empty((H, B), dtype=dtype)
+    dX = np.empty((T, B, In), dtype=dtype)  # (T, B, In)
+    dWU = np.zeros((4 * H, K), dtype=dtype)  # (4H, K) [dW | dU | db], permuted rows
+    part = np.empty((4 * H, K), dtype=dtype)
+    G4 = G.reshape(T, 4, H, B)  # a view: blocks (o, i, f, g)
     # Time is cut into chunks, visited in backward order. For each chunk, everything that does not
     # depend on the recurrence is computed vectorised over the chunk's steps: G becomes the local
     # derivatives K with dZ = K * (da | dc'), M = f(z_o) h'(c') gives dc' = dc + da M, and F keeps
     # the forget gates for dc_prev = dc' f(z_f). Then the chunk's steps run: a few small operations
-    # and one matrix product each. The temporaries are chunk-sized, so memory stays near the forward's.
+    # and one matrix product each, turning G's blocks into dZ. Last, the chunk's share of the weight
+    # and input gradients. The temporaries are chunk-sized, so memory stays near the forward's.
     chunk, spans = time_chunks(T, B, H, reverse)
-    M_buf, F_buf, u_buf, v_buf = (np.empty((chunk, B, H), dtype=dtype) for _ in range(4))
+    *small, Z_buf = pool.views("backward", dtype, *[(chunk, H, B)] * 5, (4 * H, chunk * B))
+    M_buf, F_buf, u_buf, v_buf, D_buf = small  # (chunk, H, B) each
+    # Z_buf (4H, chunk*B): a chunk's dZ as (4H, steps*B)
     for s0, s1 in spans:
         n = s1 - s0
-        gs = G[s0:s1]
-        o, i, f, gz = gs[..., :H], gs[..., H:2 * H], gs[..., 2 * H:3 * H], gs[..., 3 * H:]
+        gs = G[s0:s1]  # (n, 4H, B)
+        o, i, f, gz = gs[:, :H], gs[:, H:2 * H], gs[:, 2 * H:3 * H], gs[:, 3 * H:]
         cc = C[s0 + 1:s1 + 1] if not reverse else C[s0:s1]  # c' of these steps
         cp = C[s0:s1] if not reverse else C[s0 + 1:s1 + 1]  # c before these steps
-        M, F, u, v = M_buf[:n], F_buf[:n], u_buf[:n], v_buf[:n]
+        M, F, u, v, D = M_buf[:n], F_buf[:n], u_buf[:n], v_buf[:n], D_buf[:n]
         F[...] = f
         np.subtract(1.0, f, out=u)
         u *= f
@@ -435,27 +469,28 @@ def _lstm_direction_backward(cache, dout, da_n, dc_n, g_tanh, h_tanh):
             v[...] = i
         np.multiply(u, gz, out=i)  # K_i = g(z) f'(z_i)
         gz[...] = v
+        np.copyto(D, dout[s0:s1].transpose(0, 2, 1))  # (n, H, B)
         chunk_steps = range(n - 1, -1, -1) if not reverse else range(n)
         for k in chunk_steps:
             t = s0 + k
-            da += dout[t]  # (B, H)
+            da += D[k]
             np.multiply(da, M[k], out=tmp)
             dc += tmp  # dc' = dc + da f(z_o) h'(c')
-            dz = G[t]  # (B, 4H) -> dZ in place
-            dz[:, :H] *= da  # dz_o
-            G4[t, :, 1:] *= dc[:, None, :]  # dz_i, dz_f, dz
-            np.matmul(dz, Up, out=da)  # da_prev
+            np.multiply(G4[t, 0], da, out=G4[t, 0])  # dz_o, in place of K_o
+            np.multiply(G4[t, 1:], dc, out=G4[t, 1:])  # dz_i, dz_f, dz
+            np.matmul(UpT, G[t], out=da)  # da_prev
             dc *= F[k]  # dc_prev = dc' f(z_f)
-    # Weight and input gradients: one product each over all steps.
-    dZ = G.reshape(T * B, 4 * H)
-    dX = (dZ @ Wp).reshape(T, B, In)
-    dWp = (X.reshape(T * B, In).T @ dZ).T  # (4H, In); this operand order is the faster one for BLAS
-    dUp = (A[prev_sl].reshape(T * B, H).T @ dZ).T  # (4H, H)
-    dbp = np.ones(T * B, dtype=dtype) @ dZ  # (4H,) sum over steps and batch
+        # The chunk's share of the weight and input gradients: one product each.
+        Z = Z_buf[:, :n * B]
+        np.copyto(Z.reshape(4 * H, n, B), gs.transpose(1, 0, 2))  # dZ as (4H, n*B), columns (step, batch)
+        S = XA[:, s0:s1] if not reverse else XA[:, s0 + 1:s1 + 1]  # the slabs these steps read
+        np.matmul(Z, S.reshape(K, n * B).T, out=part)
+        dWU += part  # [dW | dU | db] += dZ [x; a; 1]^T
+        np.matmul(Z.T, Wp, out=dX[s0:s1].reshape(n * B, In))  # dx_t = dz_t W
     perm = _perm(H)
-    dW, dU, db = np.empty_like(dWp), np.empty_like(dUp), np.empty_like(dbp)
-    dW[perm], dU[perm], db[perm] = dWp, dUp, dbp
-    return dX, (da, dc), (dW, dU, db)
+    dW, dU, db = (np.empty_like(p) for p in (WU[:, :In], WU[:, In:In + H], WU[:, In + H]))
+    dW[perm], dU[perm], db[perm] = dWU[:, :In], dWU[:, In:In + H], dWU[:, In + H]
+    return dX, (da.T.copy(), dc.T.copy()), (dW, dU, db)
 
 
 class LSTM(StackedRecurrent):
@@ -503,6 +538,7 @@ class LSTM(StackedRecurrent):
 
     _gates = 4
     _state_parts = 2
+    _keeps_input = False  # forward copies the input into its own buffers
 
     def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False, batch_first=False,
                  g="tanh", h="tanh", dtype=np.float64, seed=None):
@@ -537,10 +573,12 @@ class LSTM(StackedRecurrent):
 
     def _direction_forward(self, X, W, U, bias, state0, reverse):
         a0, c0 = state0
-        return _lstm_direction_forward(X, W, U, bias, a0, c0, reverse, self.g == "tanh", self.h == "tanh")
+        return _lstm_direction_forward(X, W, U, bias, a0, c0, reverse, self.g == "tanh", self.h == "tanh",
+                                       self._pool)
 
     def _direction_backward(self, cache, dout, dfinal):
-        return _lstm_direction_backward(cache, dout, dfinal[0], dfinal[1], self.g == "tanh", self.h == "tanh")
+        return _lstm_direction_backward(cache, dout, dfinal[0], dfinal[1], self.g == "tanh", self.h == "tanh",
+                                        self._pool)
 
     def trace(self, layer=0, direction=0):
         """Cell inputs, gate openings, memory and outputs of the last forward pass.
@@ -569,7 +607,8 @@ class LSTM(StackedRecurrent):
         True
         """
         cache = self._check_index(layer, direction)
-        X, A, W, U, bias, c0, reverse = cache.X, cache.A, cache.W, cache.U, cache.bias, cache.c0, cache.reverse
+        X, A, W, U, bias, c0, reverse = (cache.inputs(), cache.history(), cache.W, cache.U, cache.bias,
+                                         cache.c0, cache.reverse)
         T, B, In = X.shape
         H = self.hidden_size
         steps, _, out_sl, prev_sl = time_indices(T, reverse)

@@ -17,7 +17,9 @@ sequence (``_direction_forward`` / ``_direction_backward``).
 """
 from __future__ import annotations
 
+import math
 import numbers
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -188,6 +190,79 @@ class _ParamsMixin:
         return {k: v.copy() for k, v in self.grads.items()}
 
 
+class _BufferPool:
+    """Large work buffers of the forward passes, reused once nothing refers to them any more.
+
+    :meth:`views` hands out views of one buffer and remembers weak references to them. A later
+    request of the same size and dtype reuses the buffer only when all of those views have been
+    garbage collected, i.e. when the forward pass that owned them is gone. A forward pass kept
+    alive elsewhere (``SequenceModel.predict`` keeps the one before it) keeps its buffers.
+
+    Reusing matters for speed: allocating fresh buffers for every forward pass made glibc return
+    the memory to the operating system after each backward pass, and the next forward pass paid
+    thousands of page faults (measured: +35% time for a 2-layer bidirectional LSTM).
+
+    Examples
+    --------
+    >>> pool = _BufferPool()
+    >>> a, b = pool.views("demo", np.float64, (2, 3), (4,))
+    >>> a.shape, b.shape
+    ((2, 3), (4,))
+    >>> c, _ = pool.views("demo", np.float64, (2, 3), (4,))  # a and b are alive: a new buffer
+    >>> np.shares_memory(a, c)
+    False
+    >>> del a, b
+    >>> d, _ = pool.views("demo", np.float64, (2, 3), (4,))  # reuses the first buffer
+    >>> len(pool)
+    2
+    """
+
+    def __init__(self):
+        self._entries = []  # [kind, buffer, weak references to the views handed out]
+
+    def __len__(self):
+        return len(self._entries)
+
+    def __reduce__(self):  # copies and pickles of a model start with an empty pool
+        return (_BufferPool, ())
+
+    @staticmethod
+    def _free(entry):
+        return all(ref() is None for ref in entry[2])
+
+    def views(self, kind, dtype, *shapes):
+        """Views of shapes ``shapes`` into one buffer (uninitialised), reusing a free one if possible.
+
+        Parameters
+        ----------
+        kind : str
+            What the buffer is for. A request that no free buffer of its kind fits lets the free
+            buffers of that kind go (they were sized for earlier shapes).
+        dtype : numpy dtype
+        *shapes : tuple of int
+
+        Returns
+        -------
+        list of ndarray
+            One C-contiguous view per shape, side by side in the buffer.
+        """
+        dtype = np.dtype(dtype)
+        sizes = [math.prod(shape) for shape in shapes]
+        total = sum(sizes)
+        entry = next((e for e in self._entries if e[0] == kind and e[1].size == total
+                      and e[1].dtype == dtype and self._free(e)), None)
+        if entry is None:
+            self._entries = [e for e in self._entries if e[0] != kind or not self._free(e)]
+            entry = [kind, np.empty(total, dtype=dtype), []]
+            self._entries.append(entry)
+        out, offset = [], 0
+        for shape, size in zip(shapes, sizes):
+            out.append(entry[1][offset:offset + size].reshape(shape))
+            offset += size
+        entry[2] = [weakref.ref(view) for view in out]
+        return out
+
+
 @dataclass
 class _ForwardRecord:
     """What a forward pass leaves for backward (one entry per layer and direction)."""
@@ -244,6 +319,7 @@ class StackedRecurrent(_ParamsMixin):
     """
 
     _gates = 1  # blocks of H rows in the weight matrices (4 for the LSTM)
+    _keeps_input = True  # the caches keep the layer input itself (so forward passes them a private copy)
     _state_parts = 1  # 1: h; 2: (h, c)
 
     def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False, batch_first=False,
@@ -274,6 +350,7 @@ class StackedRecurrent(_ParamsMixin):
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self.state_grad = None
         self._record = None
+        self._pool = _BufferPool()  # work buffers of the forward passes (see _BufferPool)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -338,7 +415,7 @@ class StackedRecurrent(_ParamsMixin):
             Final state(s), shape (num_layers*num_directions, B, H), ordered
             [l0 fwd, l0 bwd, l1 fwd, ...].
         """
-        X = check_sequence(x, self.input_size, self.batch_first, self.dtype)  # (T, B, D)
+        X = check_sequence(x, self.input_size, self.batch_first, self.dtype, copy=self._keeps_input)  # (T, B, D)
         T, B, _ = X.shape
         init = self._split_state(state, B)
         S, H = self.num_layers * self.num_directions, self.hidden_size

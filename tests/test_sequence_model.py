@@ -185,18 +185,23 @@ def test_state_dict_roundtrip_in_place():
         model.load_state_dict({**saved, "head.bias": np.zeros(3)})
 
 
-def test_predict_leaves_the_last_forward_for_backward():
+@pytest.mark.parametrize("other_shape", [(4, 3, 3), (6, 2, 3)])
+def test_predict_leaves_the_last_forward_for_backward(other_shape):
+    # With the same shape, predict's forward pass must not reuse the kept forward's buffers.
     rng = np.random.default_rng(0)
     model = SequenceModel(LSTM(3, 5, seed=0), Linear(5, 2, seed=0))
-    x, other = rng.normal(size=(6, 2, 3)), rng.normal(size=(4, 3, 3))
+    x, other = rng.normal(size=(6, 2, 3)), rng.normal(size=other_shape)
     y = model.forward(x)
     dx_ref = model.backward(np.ones_like(y))
     grads_ref = {k: np.array(v, copy=True) for k, v in model.grads.items()}
     model.forward(x)
     state_ref = model.state
+    trace_ref = model.rnn.trace()
     p = model.predict(other)
-    assert p.shape == (4, 3, 2)
+    assert p.shape == other_shape[:2] + (2,)
     assert model.state is state_ref
+    for a, b in zip(model.rnn.trace(), trace_ref):
+        np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(model.backward(np.ones_like(y)), dx_ref)
     for k, v in model.grads.items():
         np.testing.assert_array_equal(v, grads_ref[k], err_msg=k)
