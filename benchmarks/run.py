@@ -7,13 +7,19 @@ as a few large calls (the work BPTT cannot avoid), and the peak memory of forwar
 size of the activations BPTT must keep. Every figure is printed next to its target; the script exits with
 status 1 when a target is missed.
 
-Run it with ``make benchmark`` or ``python benchmarks/run.py`` (``--quick`` for a smoke run).
+The measurements are paired: a round runs companion, torch and the floor back to back (in a rotating
+order), and each ratio is the median over the rounds of that round's ratio. On a shared machine whose
+speed drifts over seconds to minutes, comparing measurements taken minutes apart would mostly measure
+the drift.
+
+Run it with ``make benchmark`` or ``python benchmarks/run.py`` (``--quick``: only the target shape).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -45,33 +51,69 @@ def measure(impl, model, shape, dtype, threads, repeats, warmup):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+IMPLS = ("companion", "torch", "floor")
+
+
+def paired_rounds(model, shape, dtype, args):
+    """``args.rounds`` rounds, each measuring the three implementations back to back.
+
+    The order rotates from round to round, so that no implementation always runs first or last.
+    Returns a list of ``{impl: worker result}``.
+    """
+    rounds = []
+    for k in range(args.rounds):
+        order = IMPLS[k % 3:] + IMPLS[:k % 3]
+        rounds.append({impl: measure(impl, model, shape, dtype, args.threads, args.repeats, args.warmup)
+                       for impl in order})
+    return rounds
+
+
+def median_of(rounds, impl):
+    """Median over the rounds of one implementation's median time, in seconds."""
+    return statistics.median(r[impl]["median_s"] for r in rounds)
+
+
+def target_text(target):
+    return "" if target is None else f"<= {target}"
+
+
+def spread(ratios):
+    return f"[{min(ratios):.2f}-{max(ratios):.2f}]"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=11)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="only the target shape, 11 runs")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="paired rounds per configuration (companion, torch, floor back to back)")
+    parser.add_argument("--quick", action="store_true", help="only the target shape")
     parser.add_argument("--json", type=Path, help="also write all results to this file")
     args = parser.parse_args(argv)
     if args.repeats < 11:
         parser.error("--repeats must be at least 11 (medians of fewer runs are too noisy here)")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     shapes = [TARGET_SHAPE] if args.quick else SHAPES
     results, missed = [], []
     print(f"forward + backward (BPTT), median of {args.repeats} runs after {args.warmup} warm-up runs, "
-          f"{args.threads} threads, each measurement in its own process")
+          f"{args.threads} threads, each measurement in its own process; {args.rounds} paired rounds, "
+          f"medians over the rounds (ratios: median of the rounds' ratios, their range in brackets)")
     header = (f"{'model':6} {'dtype':8} {'(T, B, D, H)':>20} {'companion':>11} {'torch':>9} "
-              f"{'floor':>9} {'c/torch':>8} {'target':>7} {'c/floor':>8} {'target':>7}")
+              f"{'floor':>9} {'c/torch':>8} {'(range)':>11} {'target':>7} {'c/floor':>8} {'(range)':>11} "
+              f"{'target':>7}")
     print(header)
     print("-" * len(header))
     for model in ("lstm", "elman"):
         for shape in shapes:
             for dtype in ("float64", "float32"):
-                comp = measure("companion", model, shape, dtype, args.threads, args.repeats, args.warmup)
-                ref = measure("torch", model, shape, dtype, args.threads, args.repeats, args.warmup)
-                floor = measure("floor", model, shape, dtype, args.threads, args.repeats, args.warmup)
-                r_torch = comp["median_s"] / ref["median_s"]
-                r_floor = comp["median_s"] / floor["median_s"]
+                rounds = paired_rounds(model, shape, dtype, args)
+                comp, ref, floor = (median_of(rounds, impl) for impl in IMPLS)
+                ratios_torch = [r["companion"]["median_s"] / r["torch"]["median_s"] for r in rounds]
+                ratios_floor = [r["companion"]["median_s"] / r["floor"]["median_s"] for r in rounds]
+                r_torch, r_floor = statistics.median(ratios_torch), statistics.median(ratios_floor)
                 t_torch = t_floor = None
                 if model == "lstm" and shape == TARGET_SHAPE:
                     t_torch = TARGETS[("torch", dtype)]
@@ -80,12 +122,14 @@ def main(argv=None):
                         missed.append(f"lstm {dtype} {shape}: companion/torch {r_torch:.2f} > {t_torch}")
                     if r_floor > t_floor:
                         missed.append(f"lstm {dtype} {shape}: companion/floor {r_floor:.2f} > {t_floor}")
-                fmt = lambda t: "" if t is None else f"<= {t}"  # noqa: E731
-                print(f"{model:6} {dtype:8} {str(shape):>20} {comp['median_s'] * 1e3:9.2f}ms "
-                      f"{ref['median_s'] * 1e3:7.2f}ms {floor['median_s'] * 1e3:7.2f}ms "
-                      f"{r_torch:8.2f} {fmt(t_torch):>7} {r_floor:8.2f} {fmt(t_floor):>7}", flush=True)
-                results.append({"model": model, "shape": shape, "dtype": dtype, "companion": comp,
-                                "torch": ref, "floor": floor, "ratio_torch": r_torch, "ratio_floor": r_floor})
+                print(f"{model:6} {dtype:8} {str(shape):>20} {comp * 1e3:9.2f}ms "
+                      f"{ref * 1e3:7.2f}ms {floor * 1e3:7.2f}ms "
+                      f"{r_torch:8.2f} {spread(ratios_torch):>11} {target_text(t_torch):>7} "
+                      f"{r_floor:8.2f} {spread(ratios_floor):>11} {target_text(t_floor):>7}", flush=True)
+                results.append({"model": model, "shape": shape, "dtype": dtype, "rounds": rounds,
+                                "companion_s": comp, "torch_s": ref, "floor_s": floor,
+                                "ratio_torch": r_torch, "ratio_floor": r_floor,
+                                "ratios_torch": ratios_torch, "ratios_floor": ratios_floor})
 
     print()
     print(f"peak memory of forward + backward at (T, B, D, H) = {MEMORY_SHAPE}")

@@ -2,6 +2,7 @@
 
 No timing is asserted here (the machines are shared and noisy); ``make benchmark`` judges the targets.
 """
+import importlib.util
 import json
 import subprocess
 import sys
@@ -40,3 +41,42 @@ def test_run_refuses_fewer_than_11_repeats():
                           capture_output=True, text=True)
     assert done.returncode != 0
     assert "at least 11" in done.stderr
+
+
+def _load_run():
+    spec = importlib.util.spec_from_file_location("bench_run", WORKER.with_name("run.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rounds_are_paired_in_rotating_order_and_ratios_are_medians_of_the_rounds(monkeypatch, capsys):
+    run = _load_run()
+    calls = []
+    # Milliseconds per round. Per-round companion/torch ratios are 1.5, 2.5, 0.5 (median 1.5), while
+    # the ratio of the medians would be 4 / 4 = 1.0: the printed 1.50 shows which one is reported.
+    times = {"companion": [3, 10, 4], "torch": [2, 4, 8], "floor": [1, 5, 2]}
+
+    def fake_measure(impl, model, shape, dtype, threads, repeats, warmup):
+        if impl == "memory":
+            return {"peak_bytes": 10, "activation_bytes": 10, "activation_what": "x"}
+        k = sum(1 for c in calls if c == (impl, model, shape, dtype))
+        calls.append((impl, model, shape, dtype))
+        return {"median_s": times[impl][k] / 1e3, "min_s": 0.0, "runs": repeats}
+
+    monkeypatch.setattr(run, "measure", fake_measure)
+    status = run.main(["--quick", "--rounds", "3"])
+    assert [c[0] for c in calls[:9]] == ["companion", "torch", "floor", "torch", "floor", "companion",
+                                         "floor", "companion", "torch"]  # lstm float64, rotating order
+    lstm64 = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("lstm   float64"))
+    assert "4.00ms" in lstm64  # companion: median over the rounds
+    assert " 1.50 " in lstm64 and "[0.50-2.50]" in lstm64  # companion/torch: median of the rounds' ratios
+    assert " 2.00 " in lstm64 and "[2.00-3.00]" in lstm64  # companion/floor: 3, 2, 2 per round
+    assert status == 1  # companion/torch 1.5 > 0.8 in float64: a missed target exits non-zero
+
+
+def test_run_refuses_zero_rounds():
+    done = subprocess.run([sys.executable, str(WORKER.with_name("run.py")), "--rounds", "0"],
+                          capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "at least 1" in done.stderr
