@@ -22,9 +22,9 @@ Backward, for the gradients ``da`` (of a) and ``dc`` (of c' from the future):
 
 :func:`lstm_step_forward` / :func:`lstm_step_backward` implement one step literally;
 :class:`LSTM` runs whole sequences like ``torch.nn.LSTM`` with a fast sequence-level
-implementation (one matrix product for the input projections of all steps, one
-product per step for the four gates, in-place activations on preallocated buffers,
-one product for each weight gradient). Tests check that both agree.
+implementation (one matrix product per step for the four gates, input and bias
+included; in-place activations on reused buffers; the weight and input gradients as
+a few large products). Tests check that both agree.
 
 Examples
 --------
