@@ -190,19 +190,19 @@ class _ParamsMixin:
         return {k: v.copy() for k, v in self.grads.items()}
 
 
-def _free_a_block_like(buffer):
-    """Allocate and free (untouched) a block the size of ``buffer``, for glibc's sake.
+def _free_a_block(nbytes):
+    """Allocate and free (untouched) a block of ``nbytes``, for glibc's sake.
 
     glibc's malloc returns freed memory at the top of its heap to the operating system once
     it exceeds a threshold, which it raises to twice the largest block it has unmapped so far
     (up to 32 MiB). The pooled buffers are never freed, so that threshold stayed at 128 KiB:
     the arrays a pass returns (outputs, gradients; a few MiB) went back to the OS after every
     pass and were page-faulted in again (measured: about 700 faults and +3 ms per forward +
-    backward of the benchmark's float32 LSTM, 12%). Freeing one block of the buffer's size
-    sets the threshold as freeing a buffer every pass used to. Elsewhere it is a no-op in
-    effect: the block is never written, so it costs no memory.
+    backward of the benchmark's float32 LSTM, 12%). Freeing one block of a new buffer's size
+    just before allocating it sets the threshold as freeing a buffer every pass used to, and
+    adds nothing to the peak (the buffer itself comes next). Elsewhere it is a no-op in effect.
     """
-    block = np.empty(buffer.nbytes, dtype=np.uint8)
+    block = np.empty(nbytes, dtype=np.uint8)
     del block
 
 
@@ -269,9 +269,9 @@ class _BufferPool:
                       and e[1].dtype == dtype and self._free(e)), None)
         if entry is None:
             self._entries = [e for e in self._entries if e[0] != kind or not self._free(e)]
+            _free_a_block(total * dtype.itemsize)  # first: it then adds nothing to the peak memory
             entry = [kind, np.empty(total, dtype=dtype), []]
             self._entries.append(entry)
-            _free_a_block_like(entry[1])
         out, offset = [], 0
         for shape, size in zip(shapes, sizes):
             out.append(entry[1][offset:offset + size].reshape(shape))

@@ -36,6 +36,14 @@ def test_worker_memory_counts_the_activations_bptt_keeps(model, per_step):
     assert result["peak_bytes"] >= result["activation_bytes"]
 
 
+def test_lstm_peak_memory_meets_its_target():
+    # Allocation-based (tracemalloc), so deterministic: the one benchmark target a unit test can hold.
+    run = _load_run()
+    shape = ",".join(map(str, run.MEMORY_SHAPE))
+    result = run_worker("--impl", "memory", "--model", "lstm", "--shape", shape, "--dtype", "float32")
+    assert result["peak_bytes"] <= run.MEMORY_TARGET * result["activation_bytes"]
+
+
 def test_run_refuses_fewer_than_11_repeats():
     done = subprocess.run([sys.executable, str(WORKER.with_name("run.py")), "--repeats", "5"],
                           capture_output=True, text=True)
