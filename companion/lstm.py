@@ -434,9 +434,9 @@ def _lstm_direction_backward(cache, dout, da_n, dc_n, g_tanh, h_tanh, pool):
     # and one matrix product each, turning G's blocks into dZ. Last, the chunk's share of the weight
     # and input gradients. The temporaries are chunk-sized, so memory stays near the forward's.
     chunk, spans = time_chunks(T, B, H, reverse)
-    *small, Z_buf = pool.views("backward", dtype, *[(chunk, H, B)] * 5, (4 * H, chunk * B))
-    M_buf, F_buf, u_buf, v_buf, D_buf = small  # (chunk, H, B) each
-    # Z_buf (4H, chunk*B): a chunk's dZ as (4H, steps*B)
+    # Five (chunk, H, B) temporaries and Z_buf, a chunk's dZ as (4H, steps*B).
+    M_buf, F_buf, u_buf, v_buf, D_buf, Z_buf = pool.views("backward", dtype, *[(chunk, H, B)] * 5,
+                                                          (4 * H, chunk * B))
     for s0, s1 in spans:
         n = s1 - s0
         gs = G[s0:s1]  # (n, 4H, B)
