@@ -207,7 +207,7 @@ def _free_a_block(nbytes):
 
 
 class _BufferPool:
-    """Large work buffers of the forward passes, reused once nothing refers to them any more.
+    """Large work buffers of the forward and backward passes, reused once nothing refers to them.
 
     :meth:`views` hands out views of one buffer and remembers weak references to them. A later
     request of the same size and dtype reuses the buffer only when all of those views have been
@@ -367,7 +367,7 @@ class StackedRecurrent(_ParamsMixin):
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self.state_grad = None
         self._record = None
-        self._pool = _BufferPool()  # work buffers of the forward passes (see _BufferPool)
+        self._pool = _BufferPool()  # work buffers of the forward and backward passes (see _BufferPool)
 
     # ------------------------------------------------------------------ helpers
     @property
