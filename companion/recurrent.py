@@ -33,7 +33,6 @@ from companion._checks import (
     overflow_errstate,
     check_positive_int,
     check_sequence,
-    as_float_array,
 )
 
 __all__ = ["StackedRecurrent", "make_rng", "time_chunks", "time_indices"]

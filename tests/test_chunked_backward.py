@@ -6,7 +6,6 @@ here the budget is lowered to force chunks of 1, 2 and 3 steps on the same confi
 one realistic shape (T x B x H above the default budget) runs without any patching. A chunk visited
 in the wrong order, or a gradient that keeps only the last chunk's share, fails these tests.
 """
-import numpy as np
 import pytest
 
 import companion.recurrent as recurrent
