@@ -398,7 +398,8 @@ def _lstm_direction_forward(X, W, U, bias, a0, c0, reverse, g_tanh, h_tanh, pool
         gt = G[t]  # (4H, B): [z_o, z_i, z_f]/2 and z
         matmul(WU, XA[:, prev], gt)  # the four gates from x_t, a_{t-1} and the bias in one product
         s = gt[:3 * H]
-        tanh(gt if g_tanh else s, gt if g_tanh else s)
+        squashed = gt if g_tanh else s  # the identity g leaves z as it is
+        tanh(squashed, squashed)
         s *= 0.5
         s += 0.5  # f(z_o), f(z_i), f(z_f)
         o, i, f, gz = gt[:H], gt[H:2 * H], gt[2 * H:3 * H], gt[3 * H:]
