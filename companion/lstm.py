@@ -331,9 +331,10 @@ def lstm_step_backward(da, dc, cache):
 # f(z) = (1 + tanh(z/2)) / 2 with the 1/2 folded into the (exactly scaled) weight rows, so
 # one tanh call covers all four blocks. It never overflows.
 #
-# Backward. Chunk by chunk (latest first), G's blocks become the local derivatives and then,
-# step by step, the gradients of the pre-activations dZ (4H, B). Rearranged to (4H, steps*B),
-# the chunk's dZ gives its share of [dW | dU | db] and of dX in one matrix product each.
+# Backward. Chunk by chunk (latest first): the local derivatives of the chunk's steps at once,
+# then, step by step, the gradients of the pre-activations dZ (4H, B), written over the gates
+# in G. Rearranged to (4H, steps*B), the chunk's dZ gives its share of [dW | dU | db] and of dX
+# in one matrix product each.
 
 def _block_moves(H):
     """Row blocks ``(internal, pytorch)``: PyTorch's (i, f, g, o) become the internal (o, i, f, g).
