@@ -339,7 +339,8 @@ def lstm_step_backward(da, dc, cache):
 def _block_moves(H):
     """Row blocks ``(internal, pytorch)``: PyTorch's (i, f, g, o) become the internal (o, i, f, g).
 
-    Four slice copies per matrix; a fancy-indexed permutation costs ten times as much.
+    Four slice copies per matrix, cheaper than a fancy-indexed permutation (which builds an index
+    array and gathers row by row).
 
     >>> _block_moves(2)
     [(slice(0, 2, None), slice(6, 8, None)), (slice(2, 4, None), slice(0, 2, None)), \
@@ -446,7 +447,7 @@ def _lstm_direction_backward(cache, dout, da_n, dc_n, g_tanh, h_tanh, pool):
     # are chunk-sized, so memory stays near the forward's.
     chunk, spans = time_chunks(T, B, H, reverse)
     run = np.dtype((np.void, B * G.itemsize))  # B contiguous values as one item
-    matmul, multiply = np.matmul, np.multiply
+    matmul, multiply = np.matmul, np.multiply  # for the step loop below (see the forward's)
     # Three (chunk, H, B) temporaries, KD_buf (chunk, 4H, B) and Z_buf, a chunk's dZ as (4H, steps*B).
     M_buf, v_buf, D_buf, KD_buf, Z_buf = pool.views("backward", dtype, *[(chunk, H, B)] * 3, (chunk, 4 * H, B),
                                                     (4 * H, chunk * B))
@@ -460,7 +461,7 @@ def _lstm_direction_backward(cache, dout, da_n, dc_n, g_tanh, h_tanh, pool):
         K_o, K_i, K_f, K_g = KD[:, :H], KD[:, H:2 * H], KD[:, 2 * H:3 * H], KD[:, 3 * H:]
         if h_tanh:
             hc = np.tanh(cc, v)  # h(c')
-            multiply(hc, hc, M)
+            np.multiply(hc, hc, M)
             np.subtract(1.0, M, M)
             M *= o  # M = f(z_o) h'(c')
         else:
@@ -476,7 +477,7 @@ def _lstm_direction_backward(cache, dout, da_n, dc_n, g_tanh, h_tanh, pool):
         K_f *= f
         K_f *= cp  # K_f = c f'(z_f)
         if g_tanh:
-            multiply(gz, gz, K_g)
+            np.multiply(gz, gz, K_g)
             np.subtract(1.0, K_g, K_g)
             K_g *= i  # K_g = f(z_i) g'(z)
         else:
