@@ -1,0 +1,147 @@
+"""Figures are outputs too: a fresh run of a chapter must draw the figures stored in it.
+
+nbval compares the text outputs of every code cell of ``book/*.ipynb`` but skips images. This pytest plugin
+(loaded by the repository's root ``conftest.py``, so it is active for ``make test`` and for
+``pytest book/x.ipynb`` alike) reuses nbval's own run: after nbval has executed a cell and accepted its text,
+it compares every ``image/png`` output of the fresh run with the stored one, in order, pixel by pixel.
+No notebook is executed twice.
+
+A figure fails when
+
+* the cell drew a different number of images than it stored, or
+* an image changed size (width x height in pixels), or
+* the root-mean-square difference of the RGBA pixels (0-255 scale) exceeds :data:`RMS_TOLERANCE`, or
+* more than :data:`MAX_CHANGED_PIXELS` pixels changed by more than :data:`CHANGED_LEVEL` in some channel (a few
+  changed digits in a label move the RMS of a large figure only a little, but they change dozens of pixels
+  completely).
+
+On failure the stored image, the fresh one and an amplified difference image are written to
+``test-artifacts/figures/`` (git-ignored) and named in the error. To accept a deliberate change, re-execute the
+notebook and commit it (README, "Numbers and figures on the page").
+
+The same comparison serves the baseline images of ``companion``'s diagrams and plots
+(``tests/test_figure_baselines.py``).
+"""
+from __future__ import annotations
+
+import base64
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+#: Largest accepted RMS difference between a stored and a fresh image, on the 0-255 scale of each RGBA
+#: channel. A fresh run on the same pinned matplotlib draws identical pixels (RMS 0); the margin allows for
+#: anti-aliasing differences of a few pixels, while a moved line, a changed number in a label or a new colour
+#: exceeds it (tests/test_figure_regression.py measures both).
+RMS_TOLERANCE = 1.0
+#: A pixel counts as changed when one of its channels moved by more than this (0-255 scale) ...
+CHANGED_LEVEL = 64
+#: ... and a figure fails when more than this many pixels changed.
+MAX_CHANGED_PIXELS = 8
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "figures"
+
+
+class FigureMismatch(AssertionError):
+    """A fresh figure differs from the stored one."""
+
+
+def decode_png(data) -> np.ndarray:
+    """A PNG (bytes, or the base64 text a notebook stores) as a (rows, cols, 4) uint8 RGBA array."""
+    from PIL import Image
+
+    if isinstance(data, list):  # nbformat may store multi-line strings as lists
+        data = "".join(data)
+    raw = base64.b64decode(data) if isinstance(data, str) else bytes(data)
+    with Image.open(io.BytesIO(raw)) as img:
+        return np.asarray(img.convert("RGBA"), dtype=np.uint8)
+
+
+def changed_pixels(stored: np.ndarray, fresh: np.ndarray, level: int = CHANGED_LEVEL) -> int:
+    """How many pixels of two same-shape images differ by more than ``level`` in some channel."""
+    return int(np.count_nonzero(np.abs(stored.astype(np.int16) - fresh.astype(np.int16)).max(axis=2) > level))
+
+
+def rms_difference(stored: np.ndarray, fresh: np.ndarray) -> float:
+    """Root-mean-square difference of two images of the same shape, on the 0-255 scale."""
+    diff = stored.astype(np.float64) - fresh.astype(np.float64)
+    return float(np.sqrt(np.mean(diff ** 2)))
+
+
+def _save(name: str, stored: np.ndarray, fresh: np.ndarray | None) -> list[Path]:
+    from PIL import Image
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    paths = [ARTIFACTS / f"{name}-stored.png"]
+    Image.fromarray(stored).save(paths[0])
+    if fresh is not None:
+        paths.append(ARTIFACTS / f"{name}-fresh.png")
+        Image.fromarray(fresh).save(paths[1])
+        if fresh.shape == stored.shape:
+            # the absolute difference, amplified tenfold so that small changes are visible, on white
+            diff = np.abs(stored.astype(np.int16) - fresh.astype(np.int16))[..., :3].max(axis=2)
+            img = 255 - np.clip(diff * 10, 0, 255).astype(np.uint8)
+            paths.append(ARTIFACTS / f"{name}-diff.png")
+            Image.fromarray(img).save(paths[2])
+    return paths
+
+
+def compare_images(stored: np.ndarray, fresh: np.ndarray, name: str, tolerance: float = RMS_TOLERANCE) -> float:
+    """Raise :class:`FigureMismatch` (saving the images under ``name``) unless ``fresh`` draws ``stored``.
+
+    Returns the RMS difference when the images match.
+    """
+    if stored.shape != fresh.shape:
+        paths = _save(name, stored, fresh)
+        raise FigureMismatch(
+            f"{name}: the figure changed size: stored {stored.shape[1]}x{stored.shape[0]} px, "
+            f"fresh run {fresh.shape[1]}x{fresh.shape[0]} px (saved: {', '.join(map(str, paths))})")
+    rms, changed = rms_difference(stored, fresh), changed_pixels(stored, fresh)
+    if rms > tolerance or changed > MAX_CHANGED_PIXELS:
+        paths = _save(name, stored, fresh)
+        raise FigureMismatch(
+            f"{name}: the fresh figure differs from the stored one: RMS pixel difference {rms:.2f} "
+            f"(tolerance {tolerance}), {changed} pixels changed by more than {CHANGED_LEVEL} (at most "
+            f"{MAX_CHANGED_PIXELS} allowed) (saved: {', '.join(map(str, paths))})")
+    return rms
+
+
+def png_outputs(outputs) -> list:
+    """The ``image/png`` payloads of a cell's outputs, in order."""
+    found = []
+    for out in outputs or []:
+        data = out.get("data") if hasattr(out, "get") else None
+        if data and "image/png" in data:
+            found.append(data["image/png"])
+    return found
+
+
+def compare_cell_figures(stored_outputs, fresh_outputs, name: str) -> int:
+    """Compare the images a cell stored with those a fresh run drew; return how many were compared."""
+    stored, fresh = png_outputs(stored_outputs), png_outputs(fresh_outputs)
+    if len(stored) != len(fresh):
+        raise FigureMismatch(f"{name}: the cell stored {len(stored)} image(s) but the fresh run drew {len(fresh)}")
+    for k, (s, f) in enumerate(zip(stored, fresh)):
+        compare_images(decode_png(s), decode_png(f), f"{name}-{k}")
+    return len(stored)
+
+
+def _cell_name(item) -> str:
+    stem = Path(str(item.fspath)).stem
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{stem}-{item.name}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After nbval ran a cell and accepted its text outputs, compare its images with the stored ones."""
+    result = yield
+    cell = getattr(item, "cell", None)
+    fresh = getattr(item, "test_outputs", None)
+    if cell is not None and fresh is not None and type(item).__name__ == "IPyNbCell":
+        # the cells nbval compares: checked, not skipped, stored executed
+        if item.options.get("check", True) and not item.options.get("skip") and cell.get("execution_count"):
+            compare_cell_figures(cell.get("outputs", []), fresh, _cell_name(item))
+    return result
