@@ -21,6 +21,7 @@ __all__ = [
     "plot_error_by_position",
     "plot_gradient_norms",
     "plot_bar_table",
+    "plot_gate_opening",
 ]
 
 _TITLE_SIZE = 13
@@ -624,4 +625,72 @@ def plot_bar_table(values, ylabel: str, title: str | None = None, baseline=None,
     ax.margins(y=0.12)
     _style(ax, title=title, ylabel=ylabel, legend=grouped or ref is not None, outside=True)
     ax.grid(False, axis="x")
+    return fig
+
+
+def plot_gate_opening(marks=(10, 90), z_max: float = 100.0, title: str | None = None) -> Figure:
+    r"""The sigmoid as a gate opening: :math:`f(z) = \sigma(z)`, and how far a gate stays from shut or open.
+
+    Left, the opening :math:`\sigma(z)` for :math:`|z| \le` ``z_max`` with the gate inputs ``±marks`` marked.
+    Right, on a log scale, the leak :math:`\varepsilon(z) = \sigma(-|z|)`: how much a gate driven by
+    :math:`-|z|` still lets through, and how much one driven by :math:`+|z|` still holds back
+    (:math:`1 - \sigma(|z|) = \sigma(-|z|)`), with each mark labelled by its value. This is the set-up of the
+    LSTM worked example, whose gate inputs are ±10 and ±90.
+
+    Parameters
+    ----------
+    marks : sequence of float, default (10, 90)
+        Positive gate inputs to mark (each at ``+m`` and ``-m``), each at most ``z_max``.
+    z_max : float, default 100
+        Half-width of the plotted range of z.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes; ``fig.axes[1]`` holds one text label per mark, e.g. ``"σ(−10) = 4.54e-05"``.
+
+    Raises
+    ------
+    ValueError
+        ``marks`` empty or not positive finite numbers up to ``z_max``; ``z_max`` not a positive finite number.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_gate_opening()
+    >>> [t.get_text() for t in fig.axes[1].texts]
+    ['σ(−10) = 4.54e-05', 'σ(−90) = 8.19e-40']
+    >>> plt.close(fig)
+    """
+    z_max = _real_scalar(z_max, "z_max")
+    if not z_max > 0:
+        raise ValueError(f"z_max must be a positive number, got {z_max!r}")
+    marks = _as_1d(marks, "marks")
+    if not np.all(np.isfinite(marks)) or np.any(marks <= 0) or np.any(marks > z_max):
+        raise ValueError(f"marks must be positive finite numbers up to z_max={z_max:g}, got {marks.tolist()}")
+    z = np.linspace(-z_max, z_max, 2001)
+    from companion.activations import sigmoid  # numerically stable for any |z|
+
+    opening = sigmoid(z)
+    fig, (ax, ax_leak) = plt.subplots(1, 2, figsize=(9.5, 3.6), layout="constrained")
+    ax.plot(z, opening, color="C0", linewidth=2)
+    zr = np.linspace(0.0, z_max, 1001)
+    ax_leak.semilogy(zr, sigmoid(-zr), color="C3", linewidth=2)
+    for m in marks:
+        eps = float(sigmoid(np.float64(-m)))
+        for sign in (-1, 1):
+            ax.axvline(sign * m, color="0.5", linestyle=":", linewidth=1)
+            ax.plot([sign * m], [1.0 - eps if sign > 0 else eps], "o", color="C1", markersize=5)
+        ax_leak.plot([m], [eps], "o", color="C1", markersize=5)
+        right = m > z_max / 2  # labels of far marks go to the left of the point, inside the axes
+        ax_leak.annotate(f"σ(−{m:g}) = {eps:.2e}", (m, eps), textcoords="offset points",
+                         xytext=(-6, 8) if right else (6, 6), ha="right" if right else "left", fontsize=10)
+    ax.set_yticks([0, 0.5, 1])
+    _style(ax, title="gate opening $f(z) = \\sigma(z)$", xlabel="gate input $z$", ylabel="opening", legend=False)
+    _style(ax_leak, title="leak $\\sigma(-|z|)$ = distance from shut or open", xlabel="$|z|$",
+           ylabel="leak (log scale)", legend=False)
+    if title:
+        fig.suptitle(title, fontsize=_TITLE_SIZE)
     return fig

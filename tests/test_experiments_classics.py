@@ -160,3 +160,29 @@ def test_single_threaded_blas_limits_and_restores_the_blas_threads():
     after = [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
     assert inside and all(n == 1 for n in inside)
     assert after == before
+
+
+def test_temporal_xor_squared_error_and_cross_entropy_by_phase():
+    """The chapter's table: on the random bits no prediction beats 0.5 (squared error 0.25, cross-entropy
+    log 2), and the network does no better there; on the XOR bits both drop far below chance."""
+    res = temporal_xor_experiment(seed=CHAPTER_XOR_SEED)
+    assert np.all(res.phase_sq_error[:2] > 0.25) and np.all(res.phase_sq_error[:2] < 0.3)
+    assert res.phase_sq_error[2] < 0.15
+    assert np.all(res.phase_cross_entropy[:2] > np.log(2))
+    assert res.phase_cross_entropy[2] < 0.5
+    # the per-position curve averages to the per-phase means (same stream, whole windows)
+    np.testing.assert_allclose(res.sq_error_by_position[2::3].mean(), res.phase_sq_error[2], atol=0.02)
+
+
+def test_adding_seed_table_counts_parameters_and_formats_rows():
+    from companion.experiments.classics import AddingStage, adding_seed_table, format_adding_seed_table
+
+    rows = adding_seed_table([("elman", 32), ("lstm", 16)], seeds=(0,), stages=[AddingStage(10, 2, 1e-2)], n_test=20)
+    # Elman: 2*32 + 32*32 + 2*32, LSTM: 4*(16*2 + 16*16 + 2*16); output layer H + 1
+    assert [r.n_params for _, r in rows] == [2 * 32 + 32 * 32 + 2 * 32 + 33, 4 * (16 * 2 + 16 * 16 + 2 * 16) + 17]
+    text = format_adding_seed_table(rows).splitlines()
+    assert len(text) == 3 and text[1].split()[:4] == ["elman", "32", "1185", "0"]
+    with pytest.raises(ValueError, match="models"):
+        adding_seed_table([], seeds=(0,))
+    with pytest.raises(ValueError, match="seed"):
+        adding_seed_table([("elman", 4)], seeds=(-1,))

@@ -391,3 +391,34 @@ def test_plot_heatmaps_one_sided_limit_is_symmetric():
     assert image.get_clim() == (-0.25, 0.25)
     image = plot_heatmaps({"h": np.ones((3, 2))}, vmax=np.float32(2)).axes[0].images[0]
     assert image.get_clim() == (-2.0, 2.0)
+
+
+# ---------------------------------------------------------------------------------------------- plot_gate_opening
+def test_plot_gate_opening_draws_the_sigmoid_and_its_leak_at_the_marks():
+    from companion.activations import sigmoid
+    from companion.plots import plot_gate_opening
+
+    fig = plot_gate_opening(marks=(10, 90), z_max=100)
+    ax, ax_leak = fig.axes
+    z, opening = ax.lines[0].get_data()
+    np.testing.assert_allclose(opening, sigmoid(z), rtol=1e-12, atol=1e-300)
+    # the four marked points sit on the curve at -90, -10, 10, 90
+    marked = sorted((float(line.get_xdata()[0]), float(line.get_ydata()[0])) for line in ax.lines[1:] if line.get_marker() == "o")
+    np.testing.assert_allclose([p[0] for p in marked], [-90, -10, 10, 90])
+    np.testing.assert_allclose([p[1] for p in marked], sigmoid(np.array([-90.0, -10.0, 10.0, 90.0])), rtol=1e-12)
+    zr, leak = ax_leak.lines[0].get_data()
+    np.testing.assert_allclose(leak, sigmoid(-zr), rtol=1e-12)
+    assert [t.get_text() for t in ax_leak.texts] == [f"σ(−10) = {float(sigmoid(-10.0)):.2e}",
+                                                     f"σ(−90) = {float(sigmoid(-90.0)):.2e}"]
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"marks": ()}, "marks"), ({"marks": (0,)}, "marks"), ({"marks": (120,)}, "marks"),
+    ({"marks": (np.nan,)}, "marks"), ({"z_max": -1}, "z_max"),
+])
+def test_plot_gate_opening_rejects_bad_input(kwargs, match):
+    from companion.plots import plot_gate_opening
+
+    with pytest.raises(ValueError, match=match):
+        plot_gate_opening(**kwargs)

@@ -48,6 +48,8 @@ __all__ = [
     "AddingResult",
     "DEFAULT_CURRICULUM",
     "adding_problem_experiment",
+    "adding_seed_table",
+    "format_adding_seed_table",
     "single_threaded_blas",
 ]
 
@@ -115,7 +117,16 @@ class TemporalXORResult:
         bit of a run of triples, so positions 2, 5, 8, ... are the XOR bits.
     phase_error : ndarray, (3,)
         Mean absolute error over the whole test stream by the phase of the target bit inside
-        its triple: 0 and 1 are random bits, 2 the predictable XOR bit.
+        its triple: 0 and 1 are random bits, 2 the predictable XOR bit. On a fair random bit it
+        is 0.5 whatever the network predicts, so it cannot show whether those bits were learnt.
+    sq_error_by_position : ndarray, (window,)
+        Mean squared error ``(p_t - bit_{t+1})**2`` at each position, like ``error_by_position``
+        (Elman plotted its square root, the RMS error).
+    phase_sq_error : ndarray, (3,)
+        Mean squared error by phase. A fair random bit scores 0.25 for the prediction 0.5 and
+        more for any other prediction.
+    phase_cross_entropy : ndarray, (3,)
+        Mean binary cross-entropy (nats) by phase; chance, predicting 0.5, is log 2 ≈ 0.693.
     """
 
     seed: int
@@ -124,6 +135,9 @@ class TemporalXORResult:
     losses: np.ndarray
     error_by_position: np.ndarray
     phase_error: np.ndarray
+    sq_error_by_position: np.ndarray
+    phase_sq_error: np.ndarray
+    phase_cross_entropy: np.ndarray
 
     @property
     def random_error(self):
@@ -221,12 +235,19 @@ def temporal_xor_experiment(seed=0, hidden_size=2, n_bits=3000, passes=600, lr=0
     test = temporal_xor(test_bits, seed=test_seed)
     logits = model.forward(test.inputs)[:, 0, 0]  # (T,)
     prob = 0.5 * (1.0 + np.tanh(0.5 * logits))  # sigmoid
-    err = np.abs(prob - test.targets[:, 0, 0])  # (T,)
-    phase_error = np.array([err[test.phase == k].mean() for k in range(3)])
+    target = test.targets[:, 0, 0]  # (T,)
+    err = np.abs(prob - target)  # (T,)
+    sq = err ** 2  # (T,)
+    # binary cross-entropy from the logits, stable for large |logit|: softplus(l) - target * l
+    xent = np.logaddexp(0.0, logits) - target * logits  # (T,)
+    phase_error, phase_sq, phase_xent = (np.array([e[test.phase == k].mean() for k in range(3)])
+                                         for e in (err, sq, xent))
     start = int(np.argmax(test.phase == 0))  # first step whose target starts a triple
     n_win = (err.size - start) // window
     by_pos = err[start:start + n_win * window].reshape(n_win, window).mean(axis=0)
-    return TemporalXORResult(seed, hidden_size, passes, losses, by_pos, phase_error)
+    sq_by_pos = sq[start:start + n_win * window].reshape(n_win, window).mean(axis=0)
+    return TemporalXORResult(seed, hidden_size, passes, losses, by_pos, phase_error, sq_by_pos, phase_sq,
+                             phase_xent)
 
 
 # --------------------------------------------------------------------- vanishing gradients
@@ -516,6 +537,8 @@ class AddingResult:
     model : str
         ``"lstm"`` or ``"elman"``.
     hidden_size : int
+    n_params : int
+        Number of trained parameters (recurrent layer and output layer).
     stages : tuple of AddingStage
         The curriculum it was trained with.
     stage_success : ndarray, (n_stages,)
@@ -544,6 +567,7 @@ class AddingResult:
 
     model: str
     hidden_size: int
+    n_params: int
     stages: tuple
     stage_success: np.ndarray
     stage_mse: np.ndarray
@@ -675,6 +699,7 @@ def adding_problem_experiment(model="lstm", hidden_size=16, stages=DEFAULT_CURRI
     return AddingResult(
         model=model,
         hidden_size=H,
+        n_params=int(sum(p.size for p in net.params.values())),
         stages=stages,
         stage_success=np.array(stage_success),
         stage_mse=np.array(stage_mse),
@@ -688,3 +713,52 @@ def adding_problem_experiment(model="lstm", hidden_size=16, stages=DEFAULT_CURRI
         baseline_success=float(np.mean(base_err < final.tolerance)),
         tolerance=float(final.tolerance),
     )
+
+
+def adding_seed_table(models=(("elman", 16), ("elman", 32)), seeds=(0, 1, 2), **kwargs):
+    """Run :func:`adding_problem_experiment` for several models, sizes and seeds.
+
+    Parameters
+    ----------
+    models : sequence of (str, int)
+        ``(model, hidden_size)`` pairs, e.g. ``("elman", 32)``.
+    seeds : sequence of int
+        Seeds of each run (initialisation and training data; the held-out set is shared).
+    **kwargs
+        Passed on to :func:`adding_problem_experiment` (``stages``, ``n_test``, ...).
+
+    Returns
+    -------
+    list of (int, AddingResult)
+        ``(seed, result)`` in the order of ``models``, then ``seeds``.
+
+    Examples
+    --------
+    >>> rows = adding_seed_table([("elman", 3)], seeds=(0, 1), stages=[AddingStage(10, 2, 1e-2)], n_test=20)
+    >>> [(seed, r.model, r.hidden_size) for seed, r in rows]
+    [(0, 'elman', 3), (1, 'elman', 3)]
+    """
+    models = tuple(models)
+    if not models or not all(isinstance(m, tuple) and len(m) == 2 for m in models):
+        raise ValueError(f"models must be a non-empty sequence of (model, hidden_size) pairs; got {models!r}")
+    seeds = tuple(_check_int(s, "seed", minimum=0) for s in seeds)
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    return [(seed, adding_problem_experiment(model, hidden_size=H, seed=seed, **kwargs))
+            for model, H in models for seed in seeds]
+
+
+def format_adding_seed_table(rows):
+    """One line per run of :func:`adding_seed_table`: model, H, parameters, seed, MSE / baseline, solved.
+
+    Examples
+    --------
+    >>> rows = adding_seed_table([("elman", 3)], seeds=(0,), stages=[AddingStage(10, 2, 1e-2)], n_test=20)
+    >>> print(format_adding_seed_table(rows).splitlines()[0])
+    model    H  params  seed  MSE / baseline  solved
+    """
+    lines = ["model    H  params  seed  MSE / baseline  solved"]
+    for seed, r in rows:
+        lines.append(f"{r.model:5s}  {r.hidden_size:3d}  {r.n_params:6d}  {seed:4d}  "
+                     f"{r.test_mse / r.baseline_mse:14.2f}  {r.success_rate:6.0%}")
+    return "\n".join(lines)
