@@ -49,12 +49,15 @@ def test_temporal_xor_error_dips_on_every_third_bit(seed):
 
 
 def test_exercise_1_solution_a_third_hidden_unit_deepens_the_dip():
-    """The numbers the solution of ex-classics-1 quotes (XOR bit 0.31 with 2 units, 0.13 with 3)."""
+    """The numbers the solution of ex-classics-1 quotes: squared error on the XOR bit 0.11 with 2 units, 0.03
+    with 3 (mean absolute error 0.31 and 0.13)."""
     two = temporal_xor_experiment(seed=CHAPTER_XOR_SEED)
     three = temporal_xor_experiment(seed=CHAPTER_XOR_SEED, hidden_size=3)
+    assert round(float(two.phase_sq_error[2]), 2) == 0.11
+    assert round(float(three.phase_sq_error[2]), 2) == 0.03
     assert round(float(two.phase_error[2]), 2) == 0.31
     assert round(float(three.phase_error[2]), 2) == 0.13
-    np.testing.assert_allclose(three.phase_error[:2], 0.5, atol=0.01)  # the random bits stay at chance
+    assert np.all(three.phase_sq_error[:2] > 0.25)  # the random bits stay at chance, a little above it
 
 
 def test_temporal_xor_is_reproducible():
@@ -120,7 +123,7 @@ def adding_results():
 def test_lstm_solves_the_adding_problem_at_T100(adding_results):
     lstm = adding_results["lstm"]
     assert lstm.T == 100 and lstm.tolerance == 0.04
-    assert lstm.success_rate >= 0.95  # Hochreiter & Schmidhuber's criterion
+    assert lstm.success_rate >= 0.95  # our threshold (the 1997 paper's criterion was stricter)
     assert lstm.test_mse < 0.1 * lstm.baseline_mse
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "RunResult",
     "train_run",
     "run_comparison",
+    "echo_accuracy_on_random_steps",
     "format_comparison_table",
     "jordan_memory",
     "elman_memory",
@@ -251,6 +252,39 @@ def train_run(kind, task, seed=0, steps=400, batch_size=32, T=20, hidden_size=8,
     test_accuracy = float(np.mean((out > 0.5) == (y_test > 0.5)))
     n_params = int(sum(p.size for p in model.params.values()))
     return RunResult(kind, task, seed, n_params, np.array(history.step_losses), test_mse, test_accuracy, model)
+
+
+def echo_accuracy_on_random_steps(model, delay=2, n=500, T=20, seed=99):
+    """Fraction of right answers of a delayed-echo model on the steps whose target is a random bit.
+
+    The first ``delay`` targets of the echo task are always 0 (nothing was seen ``delay`` steps before), so
+    a constant answer 0 gets them right; the accuracy over all steps mixes them in. This scores only the steps
+    ``t >= delay``, where guessing is right half of the time.
+
+    Parameters
+    ----------
+    model : SequenceModel or JordanRNN
+        A network trained on :func:`delayed_echo` (JordanRNN runs on its own outputs).
+    delay : int, default 2
+    n, T : int
+        Held-out sequences and their length.
+    seed : int, default 99
+        Seed of the held-out set (the one :func:`train_run` scores on).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> run = train_run("Elman", "delayed echo", seed=0, steps=2)
+    >>> 0.0 <= echo_accuracy_on_random_steps(run.model) <= 1.0
+    True
+    """
+    delay = check_positive_int(delay, "delay")
+    x, y = delayed_echo(check_positive_int(n, "n"), T=check_positive_int(T, "T"), delay=delay, seed=seed)
+    out = _predict(model, x)  # (T, B, 1)
+    return float(np.mean((out[delay:] > 0.5) == (y[delay:] > 0.5)))
 
 
 def run_comparison(tasks=tuple(TASKS), kinds=KINDS, seeds=(0,), **kwargs):
