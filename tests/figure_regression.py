@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import re
 from pathlib import Path
 
@@ -42,7 +43,8 @@ CHANGED_LEVEL = 64
 #: ... and a figure fails when more than this many pixels changed.
 MAX_CHANGED_PIXELS = 8
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "figures"
+#: Where the images of a failed comparison go (``$FIGURE_ARTIFACTS`` overrides it).
+ARTIFACTS = Path(os.environ.get("FIGURE_ARTIFACTS") or Path(__file__).resolve().parents[1] / "test-artifacts" / "figures")
 
 
 class FigureMismatch(AssertionError):

@@ -104,7 +104,8 @@ def test_nbval_run_with_the_plugin_catches_a_stale_figure(tmp_path):
             out["data"]["image/png"] = base64.b64encode(buf.getvalue()).decode()
     (tmp_path / "stale.ipynb").write_text(json.dumps(stale))
 
-    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    artifacts = tmp_path / "artifacts"
+    env = {**os.environ, "PYTHONPATH": str(TESTS), "FIGURE_ARTIFACTS": str(artifacts)}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-p", "figure_regression",
          "--nbval", "--nbval-current-env", "-q", "-c", os.devnull, "--rootdir", str(tmp_path),
@@ -113,3 +114,4 @@ def test_nbval_run_with_the_plugin_catches_a_stale_figure(tmp_path):
     out = proc.stdout + proc.stderr
     assert "1 failed, 1 passed" in out, out
     assert "stale.ipynb" in out and "RMS pixel difference" in out, out
+    assert sorted(p.name.rsplit("-", 1)[1] for p in artifacts.iterdir()) == ["diff.png", "fresh.png", "stored.png"]
