@@ -25,8 +25,12 @@ What counts as a number (a *claim*), precisely:
   integers from 1950 to 2030 without a comma or decimal part (years of citations); numbers inside MyST roles
   (``{cite}`...```, ``{ref}``, ``{eq}``, ``{term}``, ``{py:...}``), directive options (``:label: ex-deep-1``),
   links and URLs, headings' section numbers (``## 3. The adding problem``); in math, exponents and subscripts
-  (``h^{(2)}_t``, ``x_{t-1}``), bare powers of ten (``a few $10^{-3}$``: a magnitude, like a word) and the right-hand side of a definition whose left-hand side is one
-  symbol (``$H = 24$``, ``$L = 3$``: a setting, not a result); the code (not the comments) of code blocks.
+  (``h^{(2)}_t``, ``x_{t-1}``), bare powers of ten (``a few $10^{-3}$``: a magnitude, like a word) and the
+  right-hand side of a definition whose left-hand side is one symbol (``$H = 24$``, ``$L = 3$``: a setting, not
+  a result); the code (not the comments) of code blocks.
+
+A registry entry vouches for every occurrence of its number on its page. Only the notebooks are checked: the
+markdown pages of ``book/`` (introduction, glossary, references) quote no measured numbers.
 
 Run ``python tests/page_numbers.py book/x.ipynb`` to list the numbers of a page that nothing vouches for.
 """
@@ -61,7 +65,6 @@ _HEADING_NUMBER = re.compile(r"^(#+\s*)\d+(\.\d+)*\.?", re.M)
 _MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
 _SUPSUB = re.compile(r"[\^_]\s*(\{[^{}]*(\{[^{}]*\}[^{}]*)*\}|\\?\w)")
 _DEFINITION = re.compile(r"(^|\$|[,;(]|\\quad|\\qquad)\s*(\\?[A-Za-z]+)(_\{?\w+\}?)?\s*=\s*-?\s*\d+(\.\d+)?\s*(?=$|\$|[,;)]|\\quad|\\qquad|\\;|\\,)")
-_INLINE_CODE = re.compile(r"`[^`\n]*`")
 
 
 @dataclass(frozen=True)
