@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from companion._tensors import to_numpy
+
 
 def _shape_str(shape):
     items = [str(s) for s in shape]
@@ -21,6 +23,36 @@ def check_positive_int(value, name):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
     return int(value)
+
+
+def check_int(value, name, expected="an integer"):
+    """Return ``value`` as int if it is an integer (not a bool), else raise ValueError naming ``name``.
+
+    ``expected`` completes the message "``name`` must be ...".
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be {expected}; got {value!r}")
+    return int(value)
+
+
+def check_bool(value, name):
+    """Return ``value`` as bool if it is True or False (Python's or numpy's), else raise ValueError."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def check_model(model, name="model", example="e.g. ElmanRNN, LSTM, JordanRNN, SequenceModel or Linear"):
+    """Raise ValueError unless ``model`` has the models' interface: ``forward`` and ``backward`` methods
+    and ``params``/``grads`` mappings (names -> arrays)."""
+    for attr in ("forward", "backward"):
+        if not callable(getattr(model, attr, None)):
+            raise ValueError(f"{name} must have forward, backward, params and grads ({example}); "
+                             f"{type(model).__name__} has no {attr}()")
+    for attr in ("params", "grads"):
+        if not hasattr(getattr(model, attr, None), "keys"):
+            raise ValueError(f"{name} must have forward, backward, params and grads ({example}); "
+                             f"{type(model).__name__} has no {attr} mapping")
 
 
 def check_choice(value, name, choices):
@@ -55,10 +87,8 @@ def as_float_array(a, name, expected, dtype=None):
     dtype : numpy dtype, optional
         Cast to this dtype (after the kind check).
     """
-    if hasattr(a, "detach") and hasattr(a, "numpy"):  # a torch tensor; never import torch here
-        a = a.detach().cpu().numpy()
     try:
-        arr = np.asarray(a)
+        arr = to_numpy(a)
     except (ValueError, TypeError) as err:  # e.g. a ragged nested list
         raise ValueError(f"{name} must be a floating-point array of shape {expected}; got {type(a).__name__} "
                          f"that is not a rectangular array ({err})") from None
@@ -79,10 +109,8 @@ def as_real_array(value, name, kinds="iuf"):
     ``kinds`` lists the accepted numpy dtype kinds ("b" bool, "i"/"u" integers, "f" floating).
     None, strings, complex numbers and ragged nested lists are rejected.
     """
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor; never import torch here
-        value = value.detach().cpu().numpy()
     try:
-        arr = np.asarray(value)
+        arr = to_numpy(value)
     except (TypeError, ValueError) as err:  # e.g. ragged nested lists
         raise ValueError(f"{name} must be an array of real numbers; got {type(value).__name__} ({err})") from None
     if arr.dtype.kind not in kinds:

@@ -84,11 +84,6 @@ def _circle(ax, x, y, text, gid, kind, *, radius=0.34, fontsize=_FONT, lw=1.4):
     return _Node(patch, x, y, radius, radius)
 
 
-def _point(gid, x, y):
-    """An arrow end that is not a patch (e.g. a bare input label)."""
-    return _Node(None, x, y, 0.0, 0.0), gid
-
-
 def _arrow(ax, a, b, kind, *, dashed=False, color=_ARROW, rad=0.0, lw=1.6, start=None, end=None,
            a_gid=None, b_gid=None):
     """Arrow from node ``a`` to node ``b`` (clipped at their outlines); ``start``/``end`` override the anchor."""

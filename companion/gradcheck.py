@@ -22,8 +22,8 @@ import numbers
 
 import numpy as np
 
-from companion._checks import as_real_array
-from companion.recurrent import make_rng
+from companion._checks import as_real_array, check_bool, check_model
+from companion.seeding import make_rng
 
 __all__ = ["numeric_gradient", "relative_error", "check_model_gradients"]
 
@@ -239,11 +239,10 @@ def check_model_gradients(model, x, state=None, eps=1e-5, seed=0, params=None, c
     >>> max(errs.values()) < 1e-7
     True
     """
-    _check_model(model)
+    _check_float64_params(model)
     names = _check_param_names(model, params)
     _check_eps(eps)
-    if not isinstance(check_state, (bool, np.bool_)):
-        raise ValueError(f"check_state must be True or False; got {check_state!r}")
+    check_bool(check_state, "check_state")
     rng = make_rng(seed)
     x = np.array(as_real_array(x, "x"), dtype=np.float64)
     state_owner = _state_owner(model)
@@ -304,19 +303,9 @@ def check_model_gradients(model, x, state=None, eps=1e-5, seed=0, params=None, c
     return errors
 
 
-def _check_model(model):
+def _check_float64_params(model):
     """Raise ValueError unless ``model`` has the model interface and float64 writeable parameters."""
-    ok = (
-        callable(getattr(model, "forward", None))
-        and callable(getattr(model, "backward", None))
-        and hasattr(getattr(model, "params", None), "keys")
-        and hasattr(getattr(model, "grads", None), "keys")
-    )
-    if not ok:
-        raise ValueError(
-            "model must have forward, backward, params and grads (ElmanRNN, LSTM, JordanRNN, "
-            f"SequenceModel or Linear); got {type(model).__name__}"
-        )
+    check_model(model)
     for name in model.params.keys():
         p = model.params[name]
         if not isinstance(p, np.ndarray) or p.dtype != np.float64:

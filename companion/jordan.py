@@ -28,17 +28,20 @@ import numpy as np
 
 from companion._checks import (
     check_array,
+    check_bool,
     check_cache,
     check_choice,
     check_dtype,
     check_forward_done,
-    check_positive_int,
     check_not_overflowed,
+    check_positive_int,
     check_sequence,
     overflow_errstate,
 )
 from companion.activations import get_activation, softmax, softmax_backward
-from companion.recurrent import _ForwardRecord, _ParamsMixin, make_rng
+from companion._params import ParamsMixin
+from companion._record import ForwardRecord
+from companion.seeding import make_rng
 
 __all__ = ["JordanStepCache", "JordanStepGrads", "jordan_step_forward", "jordan_step_backward", "JordanRNN"]
 
@@ -223,7 +226,7 @@ class _JordanCache(NamedTuple):
     Y: np.ndarray  # (T+1, B, O) initial state y_{-1} and outputs
 
 
-class JordanRNN(_ParamsMixin):
+class JordanRNN(ParamsMixin):
     r"""Jordan network over whole sequences (single layer, unidirectional: the classic form).
 
     Parameters
@@ -268,9 +271,7 @@ class JordanRNN(_ParamsMixin):
         self.output_size = check_positive_int(output_size, "output_size")
         self.nonlinearity = check_choice(nonlinearity, "nonlinearity", _NONLINEARITIES)
         self.output_activation = check_choice(output_activation, "output_activation", _OUTPUTS)
-        if not isinstance(batch_first, (bool, np.bool_)):
-            raise ValueError(f"batch_first must be True or False; got {batch_first!r}")
-        self.batch_first = bool(batch_first)
+        self.batch_first = check_bool(batch_first, "batch_first")
         self.dtype = check_dtype(dtype)
         rng = make_rng(seed)
         D, H, O = self.input_size, self.hidden_size, self.output_size
@@ -327,7 +328,7 @@ class JordanRNN(_ParamsMixin):
                 Y[t + 1] = _output_forward(Hs[t] @ VT + p["b_y"], self.output_activation)  # y_t
         if unbounded:
             check_not_overflowed(Y, "JordanRNN")
-        self._record = _ForwardRecord([_JordanCache(X, Hs, Y)], T, B, None)
+        self._record = ForwardRecord([_JordanCache(X, Hs, Y)], T, B, None)
         y = Y[1:].view()
         y.flags.writeable = False
         if self.batch_first:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from companion._checks import as_float_array, check_dtype, check_finite, check_positive_int
-from companion.recurrent import make_rng
+from companion.seeding import make_rng
 
 __all__ = ["Linear"]
 

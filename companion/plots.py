@@ -6,13 +6,14 @@ number of dimensions, series of different lengths where they must match) raises 
 """
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+from companion._checks import check_int
 
 __all__ = [
     "plot_series",
@@ -79,9 +80,7 @@ def _real_scalar(value, name: str) -> float:
 
 def _index(value, name: str, size: int | None = None, what: str = "") -> int:
     """A non-negative integer (below ``size`` if given), else ValueError naming ``name``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer{what}, got {value!r}")
-    value = int(value)
+    value = check_int(value, name, f"an integer{what}")
     if value < 0 or (size is not None and value >= size):
         raise ValueError(f"{name} must be an integer{what}, got {value}")
     return value

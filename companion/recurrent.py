@@ -1,4 +1,4 @@
-"""Shared machinery of the sequence models: parameters, seeding, stacking and bidirectionality.
+"""The stacked, optionally bidirectional sequence models' base class, and the helpers that walk time.
 
 :class:`StackedRecurrent` implements, once, everything :class:`companion.elman.ElmanRNN`
 and :class:`companion.lstm.LSTM` have in common with ``torch.nn.RNN`` / ``torch.nn.LSTM``:
@@ -17,281 +17,29 @@ sequence (``_direction_forward`` / ``_direction_backward``).
 """
 from __future__ import annotations
 
-import math
 import numbers
-import weakref
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from companion._buffers import BufferPool
 from companion._checks import (
     check_array,
+    check_bool,
     check_dtype,
     check_forward_done,
     check_not_overflowed,
-    overflow_errstate,
     check_positive_int,
     check_sequence,
+    overflow_errstate,
 )
+from companion._params import ParamsMixin
+from companion._record import ForwardRecord
+from companion.seeding import make_rng
 
-__all__ = ["StackedRecurrent", "make_rng", "time_chunks", "time_indices"]
-
-
-def make_rng(seed):
-    """Return a ``numpy.random.Generator`` for ``seed``.
-
-    Parameters
-    ----------
-    seed : None, int or numpy.random.Generator
-        ``None`` gives fresh entropy, an int a reproducible generator, a Generator is used as is.
-
-    Returns
-    -------
-    numpy.random.Generator
-
-    Examples
-    --------
-    >>> float(make_rng(0).uniform()) == float(make_rng(0).uniform())
-    True
-    """
-    if seed is None:
-        return np.random.default_rng()
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, (bool, np.bool_)):
-        if seed < 0:
-            raise ValueError(f"seed must be a non-negative int; got {seed!r}")
-        return np.random.default_rng(seed)
-    if isinstance(seed, np.random.Generator):
-        return seed
-    raise ValueError(f"seed must be None, an int or a numpy.random.Generator; got {seed!r}")
+__all__ = ["StackedRecurrent", "time_chunks", "time_indices"]
 
 
-def _to_numpy(value):
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # torch tensor (torch is never imported here)
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
-
-
-def copy_state_dict(params, state_dict):
-    """Copy ``state_dict`` into the arrays of ``params`` in place, checking keys, shapes and values.
-
-    The arrays keep their identity (optimisers holding them stay valid); values, numpy arrays or
-    torch tensors, are cast to each array's dtype. Everything is checked before anything is
-    copied, so a rejected ``state_dict`` leaves ``params`` untouched.
-
-    Raises
-    ------
-    ValueError
-        If ``state_dict`` is not a mapping, on missing or unexpected keys, a shape mismatch, or
-        values that are not real numbers or are NaN/inf (also after the cast, e.g. 1e300 into
-        float32).
-    """
-    if not isinstance(state_dict, Mapping):
-        raise ValueError(
-            f"state_dict must be a mapping of parameter name -> array (e.g. model.state_dict()); "
-            f"got {type(state_dict).__name__}"
-        )
-    missing = sorted(set(params) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(params), key=str)
-    if missing or unexpected:
-        raise ValueError(f"state_dict keys do not match: missing {missing}, unexpected {unexpected}")
-    checked = {}
-    for name, target in params.items():
-        value = _to_numpy(state_dict[name])
-        if value.shape != target.shape:
-            raise ValueError(f"state_dict[{name!r}] must have shape {target.shape}; got {value.shape}")
-        if value.dtype.kind not in "biuf":
-            raise ValueError(f"state_dict[{name!r}] must hold real numbers; got dtype {value.dtype}")
-        with np.errstate(over="ignore"):
-            cast = value.astype(target.dtype)
-        if cast.size and not np.isfinite(cast).all():
-            raise ValueError(f"state_dict[{name!r}] contains NaN or inf (as {target.dtype})")
-        checked[name] = cast
-    for name, target in params.items():
-        np.copyto(target, checked[name])
-
-
-class _ParamsMixin:
-    """``params``/``grads`` dictionaries and state-dict helpers (PyTorch-style names)."""
-
-    def state_dict(self):
-        """Copies of the parameters.
-
-        Returns
-        -------
-        dict of str -> ndarray
-
-        Examples
-        --------
-        >>> from companion.elman import ElmanRNN
-        >>> a, b = ElmanRNN(2, 3, seed=0), ElmanRNN(2, 3, seed=1)
-        >>> b.load_state_dict(a.state_dict())
-        >>> bool((a.params["weight_hh_l0"] == b.params["weight_hh_l0"]).all())
-        True
-        """
-        return {k: v.copy() for k, v in self.params.items()}
-
-    def load_state_dict(self, state_dict):
-        """Copy parameters in place from a mapping of name -> array (or torch tensor).
-
-        The arrays of ``params`` keep their identity (optimisers holding them stay valid);
-        values are cast to the model's dtype.
-
-        Parameters
-        ----------
-        state_dict : mapping of str -> array_like
-            Must hold exactly the keys of ``params`` with the same shapes.
-
-        Raises
-        ------
-        ValueError
-            If ``state_dict`` is not a mapping, on missing or unexpected keys, a shape mismatch,
-            or values that are not real numbers or are NaN/inf. Nothing is copied then.
-        """
-        copy_state_dict(self.params, state_dict)
-
-    # PyTorch interop: the names and layouts are PyTorch's already.
-    def load_torch_state_dict(self, state_dict):
-        """Load a PyTorch ``state_dict`` (tensors or numpy arrays), same names and layouts.
-
-        Parameters
-        ----------
-        state_dict : mapping of str -> array_like or torch.Tensor
-
-        Raises
-        ------
-        ValueError
-            If ``state_dict`` is not a mapping, on missing or unexpected keys, a shape mismatch,
-            or values that are not real numbers or are NaN/inf. Nothing is copied then.
-        """
-        self.load_state_dict(state_dict)
-
-    def torch_state_dict(self):
-        """The parameters as a dict of numpy arrays with PyTorch's names and layouts.
-
-        ``torch_model.load_state_dict({k: torch.from_numpy(v) for k, v in d.items()})``
-        loads them into the matching ``torch.nn`` module.
-
-        Returns
-        -------
-        dict of str -> ndarray
-        """
-        return self.state_dict()
-
-    def torch_grads(self):
-        """Copies of the gradients of the last backward, keyed like ``torch_state_dict()``.
-
-        Returns
-        -------
-        dict of str -> ndarray
-            Compare with ``{n: p.grad for n, p in torch_model.named_parameters()}``.
-        """
-        return {k: v.copy() for k, v in self.grads.items()}
-
-
-def _free_a_block(nbytes):
-    """Allocate and free (untouched) a block of ``nbytes``, for glibc's sake.
-
-    glibc's malloc returns freed memory at the top of its heap to the operating system once
-    it exceeds a threshold, which it raises to twice the largest block it has unmapped so far
-    (up to 32 MiB). The pooled buffers are never freed, so that threshold stayed at 128 KiB:
-    the arrays a pass returns (outputs, gradients; a few MiB) went back to the OS after every
-    pass and were page-faulted in again (measured: about 700 faults and +3 ms per forward +
-    backward of the benchmark's float32 LSTM, 12%). Freeing one block of a new buffer's size
-    just before allocating it sets the threshold as freeing a buffer every pass used to, and
-    adds nothing to the peak (the buffer itself comes next). Elsewhere it is a no-op in effect.
-    """
-    block = np.empty(nbytes, dtype=np.uint8)
-    del block
-
-
-class _BufferPool:
-    """Large work buffers of the forward and backward passes, reused once nothing refers to them.
-
-    :meth:`views` hands out views of one buffer and remembers weak references to them. A later
-    request of the same size and dtype reuses the buffer only when all of those views have been
-    garbage collected, i.e. when the forward pass that owned them is gone. A forward pass kept
-    alive elsewhere (``SequenceModel.predict`` keeps the one before it) keeps its buffers.
-
-    Reusing matters for speed: allocating fresh buffers for every forward pass made glibc return
-    the memory to the operating system after each backward pass, and the next forward pass paid
-    thousands of page faults (measured: +35% time for a 2-layer bidirectional LSTM).
-
-    Examples
-    --------
-    >>> pool = _BufferPool()
-    >>> a, b = pool.views("demo", np.float64, (2, 3), (4,))
-    >>> a.shape, b.shape
-    ((2, 3), (4,))
-    >>> c, _ = pool.views("demo", np.float64, (2, 3), (4,))  # a and b are alive: a new buffer
-    >>> np.shares_memory(a, c)
-    False
-    >>> del a, b
-    >>> d, _ = pool.views("demo", np.float64, (2, 3), (4,))  # reuses the first buffer
-    >>> len(pool)
-    2
-    """
-
-    def __init__(self):
-        self._entries = []  # [kind, buffer, weak references to the views handed out]
-
-    def __len__(self):
-        return len(self._entries)
-
-    def __reduce__(self):  # copies and pickles of a model start with an empty pool
-        return (_BufferPool, ())
-
-    @staticmethod
-    def _free(entry):
-        return all(ref() is None for ref in entry[2])
-
-    def views(self, kind, dtype, *shapes):
-        """Views of shapes ``shapes`` into one buffer (uninitialised), reusing a free one if possible.
-
-        Parameters
-        ----------
-        kind : str
-            What the buffer is for. A request that no free buffer of its kind fits lets the free
-            buffers of that kind go (they were sized for earlier shapes).
-        dtype : numpy dtype
-        *shapes : tuple of int
-
-        Returns
-        -------
-        list of ndarray
-            One C-contiguous view per shape, side by side in the buffer.
-        """
-        dtype = np.dtype(dtype)
-        sizes = [math.prod(shape) for shape in shapes]
-        total = sum(sizes)
-        entry = next((e for e in self._entries if e[0] == kind and e[1].size == total
-                      and e[1].dtype == dtype and self._free(e)), None)
-        if entry is None:
-            self._entries = [e for e in self._entries if e[0] != kind or not self._free(e)]
-            _free_a_block(total * dtype.itemsize)  # first: it then adds nothing to the peak memory
-            entry = [kind, np.empty(total, dtype=dtype), []]
-            self._entries.append(entry)
-        out, offset = [], 0
-        for shape, size in zip(shapes, sizes):
-            out.append(entry[1][offset:offset + size].reshape(shape))
-            offset += size
-        entry[2] = [weakref.ref(view) for view in out]
-        return out
-
-
-@dataclass
-class _ForwardRecord:
-    """What a forward pass leaves for backward (one entry per layer and direction)."""
-
-    caches: list
-    T: int
-    B: int
-    out_shape: tuple
-    consumed: bool = False
-    extra: dict = field(default_factory=dict)
-
-
-class StackedRecurrent(_ParamsMixin):
+class StackedRecurrent(ParamsMixin):
     """Base class of the stacked, optionally bidirectional sequence models.
 
     Parameters
@@ -343,12 +91,8 @@ class StackedRecurrent(_ParamsMixin):
         self.input_size = check_positive_int(input_size, "input_size")
         self.hidden_size = check_positive_int(hidden_size, "hidden_size")
         self.num_layers = check_positive_int(num_layers, "num_layers")
-        if not isinstance(bidirectional, (bool, np.bool_)):
-            raise ValueError(f"bidirectional must be True or False; got {bidirectional!r}")
-        if not isinstance(batch_first, (bool, np.bool_)):
-            raise ValueError(f"batch_first must be True or False; got {batch_first!r}")
-        self.bidirectional = bool(bidirectional)
-        self.batch_first = bool(batch_first)
+        self.bidirectional = check_bool(bidirectional, "bidirectional")
+        self.batch_first = check_bool(batch_first, "batch_first")
         self.dtype = check_dtype(dtype)
         rng = make_rng(seed)
         H, G = self.hidden_size, self._gates
@@ -366,7 +110,7 @@ class StackedRecurrent(_ParamsMixin):
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self.state_grad = None
         self._record = None
-        self._pool = _BufferPool()  # work buffers of the forward and backward passes (see _BufferPool)
+        self._pool = BufferPool()  # work buffers of the forward and backward passes (see companion._buffers)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -381,9 +125,6 @@ class StackedRecurrent(_ParamsMixin):
 
     def _state_shape(self, B):
         return (self.num_layers * self.num_directions, B, self.hidden_size)
-
-    def _state_names(self):
-        return ("state",) if self._state_parts == 1 else ("state[0] (h_0)", "state[1] (c_0)")
 
     def _split_state(self, state, B, what="state"):
         """Validate a state (array, or (h, c) tuple) -> list of arrays or None entries."""
@@ -441,13 +182,14 @@ class StackedRecurrent(_ParamsMixin):
         unbounded = self._unbounded()
         with overflow_errstate(unbounded):
             layer_in = self._forward_layers(X, init, finals, caches, B)
-        if unbounded:
-            check_not_overflowed(layer_in, type(self).__name__)
+        if unbounded:  # the outputs, and the memories of an LSTM (which its outputs may not show)
+            for values in (layer_in, *finals):
+                check_not_overflowed(values, type(self).__name__)
         out = layer_in.view()
         out.flags.writeable = False  # it is also the memory BPTT reads: protect it
         if self.batch_first:
             out = out.swapaxes(0, 1)
-        self._record = _ForwardRecord(caches, T, B, out.shape)
+        self._record = ForwardRecord(caches, T, B, out.shape)
         state_n = finals[0] if self._state_parts == 1 else tuple(finals)
         return out, state_n
 

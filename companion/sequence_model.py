@@ -13,8 +13,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from companion._checks import check_bool, check_model
+from companion._params import copy_state_dict
 from companion.layers import Linear
-from companion.recurrent import copy_state_dict
 
 __all__ = ["SequenceModel"]
 
@@ -107,9 +108,7 @@ class SequenceModel:
     """
 
     def __init__(self, rnn, head, last_step=False):
-        for attr in ("forward", "backward", "params", "grads"):
-            if not hasattr(rnn, attr):
-                raise ValueError(f"rnn must have forward, backward, params and grads (like ElmanRNN); missing {attr!r}")
+        check_model(rnn, "rnn", "like ElmanRNN, LSTM or JordanRNN")
         if not isinstance(head, Linear):
             raise ValueError(f"head must be a companion.layers.Linear; got {type(head).__name__}")
         out_size = _rnn_output_size(rnn)
@@ -119,9 +118,7 @@ class SequenceModel:
             )
         self.rnn = rnn
         self.head = head
-        if not isinstance(last_step, (bool, np.bool_)):
-            raise ValueError(f"last_step must be True or False; got {last_step!r}")
-        self.last_step = bool(last_step)
+        self.last_step = check_bool(last_step, "last_step")
         self.params = _PrefixedView((("rnn", rnn), ("head", head)), "params")
         self.grads = _PrefixedView((("rnn", rnn), ("head", head)), "grads")
         self.state = None

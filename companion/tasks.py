@@ -22,8 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from companion._checks import as_bool_mask, check_dtype, check_positive_int
-from companion.recurrent import make_rng
+from companion._checks import as_bool_mask, check_dtype, check_int, check_positive_int
+from companion.seeding import make_rng
 
 __all__ = [
     "TemporalXOR",
@@ -38,18 +38,6 @@ __all__ = [
     "LSTMWorkedExample",
     "lstm_worked_example",
 ]
-
-
-def _rng(seed):
-    """``seed`` as a Generator; ValueError naming ``seed`` for anything else (e.g. -1, 1.5, "a")."""
-    return make_rng(seed)
-
-
-def _check_int(value, name, expected):
-    """Return ``value`` as int if it is an integer (not a bool), else raise ValueError naming ``name``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be {expected}; got {value!r}")
-    return int(value)
 
 
 # --------------------------------------------------------------------------- temporal XOR
@@ -164,7 +152,7 @@ def temporal_xor(n_bits=3000, seed=None):
     n_bits = check_positive_int(n_bits, "n_bits")
     if n_bits < 4:
         raise ValueError(f"n_bits must be >= 4 (at least one predictable bit); got {n_bits}")
-    rng = _rng(seed)
+    rng = make_rng(seed)
     n_triples = -(-n_bits // 3)
     ab = rng.integers(0, 2, size=(n_triples, 2))
     bits = np.column_stack([ab, ab[:, 0] ^ ab[:, 1]]).ravel()[:n_bits]
@@ -236,7 +224,7 @@ def pad_sequences(seqs, pad_value=0):
     if not seqs:
         raise ValueError("seqs is empty: need at least one sequence")
     info = np.iinfo(np.int64)
-    pad_value = _check_int(pad_value, "pad_value", "an integer (padded arrays hold int64 ids)")
+    pad_value = check_int(pad_value, "pad_value", "an integer (padded arrays hold int64 ids)")
     if not info.min <= pad_value <= info.max:
         raise ValueError(f"pad_value must fit in int64 [{info.min}, {info.max}]; got {pad_value}")
     arrays = []
@@ -458,7 +446,7 @@ class SlotFillingCorpus:
         except TypeError:
             raise ValueError(f"indices must be {expected}; got {type(indices).__name__} {indices!r}") from None
         for i in items:
-            if isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral):
+            if isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral):  # not check_int: names the element
                 raise ValueError(f"indices must be {expected}; got the element {i!r} ({type(i).__name__})")
             if not 0 <= i < n:
                 raise ValueError(f"indices must be {expected} (the corpus has {n} sentences); got {int(i)}")
@@ -536,7 +524,7 @@ class SlotFillingCorpus:
         """
         batch_size = check_positive_int(batch_size, "batch_size")
         dtype = check_dtype(dtype)
-        order = _rng(seed).permutation(len(self)) if shuffle else np.arange(len(self))
+        order = make_rng(seed).permutation(len(self)) if shuffle else np.arange(len(self))
         return [tuple(self.batch(order[i:i + batch_size], dtype)[:3]) for i in range(0, len(self), batch_size)]
 
 
@@ -604,7 +592,7 @@ def slot_filling(n_sentences=500, seed=None):
     array([7, 5, 8, 5])
     """
     n_sentences = check_positive_int(n_sentences, "n_sentences")
-    rng = _rng(seed)
+    rng = make_rng(seed)
     vocab = (PAD,) + _FUNCTION_WORDS + _CITIES + _MONTHS + _DAYS
     word_to_id = {w: i for i, w in enumerate(vocab)}
     lab = {name: i for i, name in enumerate(SLOT_LABELS)}
@@ -777,7 +765,7 @@ def adding_problem(n, T, seed=None, variant="hochreiter"):
         raise ValueError(f"T must be >= 4; got {T}")
     if not isinstance(variant, str) or variant not in ("hochreiter", "modern"):
         raise ValueError(f"variant must be 'hochreiter' or 'modern'; got {variant!r}")
-    rng = _rng(seed)
+    rng = make_rng(seed)
     half = T // 2
     if variant == "hochreiter":
         values = rng.uniform(-1.0, 1.0, size=(T, n))

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from companion._checks import check_model
 from companion.optim import clip_grad_norm, grad_norm
-from companion.recurrent import make_rng
+from companion.seeding import make_rng
 
 __all__ = ["History", "train", "evaluate"]
 
@@ -64,18 +65,6 @@ class History:
     def final_loss(self):
         """Mean training loss of the last epoch (NaN before any epoch)."""
         return self.epoch_losses[-1] if self.epoch_losses else math.nan
-
-
-def _check_model(model):
-    for attr in ("forward", "backward"):
-        if not callable(getattr(model, attr, None)):
-            raise ValueError(
-                f"model must have forward(x), backward(dout), params and grads (e.g. a SequenceModel); "
-                f"{type(model).__name__} has no {attr}()"
-            )
-    for attr in ("params", "grads"):
-        if not hasattr(model, attr):
-            raise ValueError(f"model must have params and grads mappings; {type(model).__name__} has no {attr}")
 
 
 def _check_optimizer_params(optimizer, model):
@@ -220,7 +209,7 @@ def train(model, loss_fn, optimizer, batches, epochs=1, clip=None, progress=True
     >>> round(float(model.params["weight"][0, 0]), 3)
     2.0
     """
-    _check_model(model)
+    check_model(model)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be an integer >= 1; got {epochs!r}")
     if clip is not None and (isinstance(clip, (bool, np.bool_)) or not isinstance(clip, numbers.Real)
@@ -306,7 +295,7 @@ def evaluate(model, loss_fn, batches, metric_fn=None):
     >>> evaluate(model, mse, [(x, 2 * x), (x, 2 * x + 1)])
     0.5
     """
-    _check_model(model)
+    check_model(model)
     if not callable(loss_fn):
         raise ValueError("loss_fn must be callable: loss_fn(out, targets[, mask]) -> (loss, dout)")
     if metric_fn is not None and not callable(metric_fn):
