@@ -20,11 +20,11 @@ Backward, for the gradients ``da`` (of a) and ``dc`` (of c' from the future):
     dz = dc'\, f(z_i)\, g'(z), \quad dz_i = dc'\, g(z) f'(z_i), \quad
     dz_f = dc'\, c\, f'(z_f), \quad dc_{prev} = dc'\, f(z_f).
 
-:func:`lstm_step_forward` / :func:`lstm_step_backward` implement one step literally;
-:class:`LSTM` runs whole sequences like ``torch.nn.LSTM`` with a fast sequence-level
-implementation (one matrix product per step for the four gates, input and bias
-included; in-place activations on reused buffers; the weight and input gradients as
-a few large products). Tests check that both agree.
+:func:`lstm_step_forward` / :func:`lstm_step_backward` implement one step literally, and
+:meth:`LSTM.trace` is a loop over :func:`lstm_step_forward`. :class:`LSTM` runs whole sequences
+like ``torch.nn.LSTM`` with the fast sequence path of the private module
+``companion._lstm_kernel`` (documented there); ``tests/test_lstm_kernel.py`` checks that it equals
+a loop of the step functions.
 
 Examples
 --------
@@ -47,9 +47,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from companion import _lstm_kernel
 from companion._checks import check_array, check_cache, check_choice
 from companion.activations import get_activation, sigmoid
-from companion.recurrent import StackedRecurrent, time_chunks, time_indices
+from companion.recurrent import StackedRecurrent, time_indices
 
 __all__ = [
     "LSTMStepCache",
@@ -189,11 +190,6 @@ class LSTMTrace(NamedTuple):
     a: np.ndarray
 
 
-def _split4(zz, H):
-    """PyTorch's row blocks i, f, g, o -> (z, z_i, z_f, z_o) in the source's notation."""
-    return zz[..., 2 * H:3 * H], zz[..., 0:H], zz[..., H:2 * H], zz[..., 3 * H:4 * H]
-
-
 def lstm_step_forward(x_t, a_prev, c_prev, W, U, b, g="tanh", h="tanh"):
     r"""One LSTM step: :math:`c' = g(z) f(z_i) + c f(z_f)`, :math:`a = h(c') f(z_o)`.
 
@@ -246,12 +242,12 @@ def lstm_step_forward(x_t, a_prev, c_prev, W, U, b, g="tanh", h="tanh"):
     b = check_array(b, "b", (4 * H,), ("4H",), dtype=W.dtype)
     gf, hf = get_activation(g).forward, get_activation(h).forward
 
-    zz = x_t @ W.T + a_prev @ U.T + b  # (B, 4H), blocks [z_i; z_f; z; z_o]
-    z, z_i, z_f, z_o = _split4(zz, H)  # (B, H) each
+    zz = x_t @ W.T + a_prev @ U.T + b  # (B, 4H)
+    z_i, z_f, z, z_o = np.split(zz, 4, axis=1)  # (B, H) each, PyTorch's blocks i, f, g, o
     input_gate, forget_gate, output_gate = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o)
-    g_z = gf(z)
+    g_z = gf(z)  # g(z)
     c = g_z * input_gate + c_prev * forget_gate  # c' = g(z) f(z_i) + c f(z_f)
-    h_c = hf(c)
+    h_c = hf(c)  # h(c')
     a = h_c * output_gate  # a = h(c') f(z_o)
     cache = LSTMStepCache(x_t, a_prev, c_prev, W, U, z, z_i, z_f, z_o,
                           input_gate, forget_gate, output_gate, g_z, c, h_c, a, g, h)
@@ -307,208 +303,6 @@ def lstm_step_backward(da, dc, cache):
         dU=dzz.T @ cache.a_prev,  # (4H, H)
         db=dzz.sum(axis=0),  # (4H,)
     )
-
-
-# ----------------------------------------------------------------------------------------
-# Fast sequence-level implementation.
-#
-# Layout. Inside a step every quantity is stored with the batch as the fastest axis: the
-# gates of step t are G[t], a (4H, B) block whose four (H, B) gate blocks are contiguous, and
-# the memory is C[t] (H, B). Both the per-step matrix product and the elementwise work are
-# faster this way than with (B, 4H) rows, where each gate block is a strided slice.
-#
-# One product per step. Column block s of XA, a (K, B) slab with K = In + H + 1, holds the
-# input of the step that reads it, the output a kept in history slot s (see time_indices),
-# and a row of ones. With WU = [W | U | b] the four gates' inputs of step t are the single
-# product WU @ XA[:, prev]: input projection, recurrence and bias at once. The output a of
-# step t is written straight into the slab the next step reads. Because XA is (K, T+1, B),
-# the slabs of consecutive steps side by side form the (K, steps*B) matrix that the weight
-# gradients need, without a copy.
-#
-# Gate order and sigmoid. The four row blocks are reordered from PyTorch's (i, f, g, o) to
-# (o, i, f, g): the three sigmoid gates are then the contiguous blocks [0:3H] and the three
-# blocks whose gradient is scaled by dc (i, f, g) are [H:4H]. The sigmoid is computed as
-# f(z) = (1 + tanh(z/2)) / 2 with the 1/2 folded into the (exactly scaled) weight rows, so
-# one tanh call covers all four blocks. It never overflows.
-#
-# Backward. Chunk by chunk (latest first): the local derivatives of the chunk's steps at once,
-# then, step by step, the gradients of the pre-activations dZ (4H, B), written over the gates
-# in G. Rearranged to (4H, steps*B), the chunk's dZ gives its share of [dW | dU | db] and of dX
-# in one matrix product each.
-
-def _block_moves(H):
-    """Row blocks ``(internal, pytorch)``: PyTorch's (i, f, g, o) become the internal (o, i, f, g).
-
-    Four slice copies per matrix, cheaper than a fancy-indexed permutation (which builds an index
-    array and gathers row by row).
-
-    >>> _block_moves(2)
-    [(slice(0, 2, None), slice(6, 8, None)), (slice(2, 4, None), slice(0, 2, None)), \
-(slice(4, 6, None), slice(2, 4, None)), (slice(6, 8, None), slice(4, 6, None))]
-    """
-    return [(slice(k * H, (k + 1) * H), slice(p * H, (p + 1) * H)) for k, p in enumerate((3, 0, 1, 2))]
-
-
-class _LSTMDirectionCache(NamedTuple):
-    XA: np.ndarray  # (K, T+1, B) slab s = XA[:, s]: [x of the step reading it; a in history slot s; 1]
-    G: np.ndarray  # (T, 4H, B) gate activations (o, i, f, g), later gradients of the pre-activations
-    C: np.ndarray  # (T+1, H, B) initial memory and memories, history slots as in time_indices
-    WU: np.ndarray  # (4H, K) [W | U | b] of the forward pass, rows permuted, sigmoid rows halved
-    W: np.ndarray  # (4H, In) PyTorch layout (for trace)
-    U: np.ndarray  # (4H, H)
-    bias: np.ndarray  # (4H,)
-    c0: np.ndarray  # (B, H) initial memory (kept for trace)
-    reverse: bool
-
-    def inputs(self):
-        """The layer input, (T, B, In) (a view)."""
-        In = self.W.shape[1]
-        _, _, _, prev_sl = time_indices(self.G.shape[0], self.reverse)
-        return self.XA[:In, prev_sl].transpose(1, 2, 0)
-
-    def history(self):
-        """Initial output and outputs in history slots, (T+1, B, H) (a view)."""
-        In, H = self.W.shape[1], self.U.shape[1]
-        return self.XA[In:In + H].transpose(1, 2, 0)
-
-
-def _lstm_direction_forward(X, W, U, bias, a0, c0, reverse, g_tanh, h_tanh, pool):
-    T, B, In = X.shape
-    H = a0.shape[1]
-    K = In + H + 1
-    dtype = X.dtype
-    WU = np.empty((4 * H, K), dtype=dtype)  # (4H, K)
-    for rows, pt in _block_moves(H):
-        WU[rows, :In], WU[rows, In:In + H], WU[rows, In + H] = W[pt], U[pt], bias[pt]
-    WU[:3 * H] *= 0.5  # fold z/2 of the sigmoid-by-tanh into the gate rows (exact)
-
-    steps, init, out_sl, prev_sl = time_indices(T, reverse)
-    last = T if not reverse else 0  # history slot of the last output; no step reads its slab
-    XA, G, C = pool.views("forward", dtype, (K, T + 1, B), (T, 4 * H, B), (T + 1, H, B))  # uninitialised
-    XA[:In, prev_sl] = X.transpose(2, 0, 1)  # x_t sits in the slab that step t reads
-    XA[:In, last] = 0
-    XA[In:In + H, init] = a0.T
-    XA[In + H] = 1
-    C[init] = c0.T
-    tmp = np.empty((H, B), dtype=dtype)
-    # The step loop is bound by per-call overhead (a (H, B) operation computes in a fraction of
-    # the microsecond numpy needs to dispatch it), so the ufuncs are bound to locals and given
-    # their output positionally: the out= keyword alone adds a third to each call.
-    matmul, tanh, multiply = np.matmul, np.tanh, np.multiply
-    for t in steps:
-        prev, cur = (t, t + 1) if not reverse else (t + 1, t)
-        gt = G[t]  # (4H, B): [z_o, z_i, z_f]/2 and z
-        matmul(WU, XA[:, prev], gt)  # the four gates from x_t, a_{t-1} and the bias in one product
-        s = gt[:3 * H]
-        squashed = gt if g_tanh else s  # the identity g leaves z as it is
-        tanh(squashed, squashed)
-        s *= 0.5
-        s += 0.5  # f(z_o), f(z_i), f(z_f)
-        o, i, f, gz = gt[:H], gt[H:2 * H], gt[2 * H:3 * H], gt[3 * H:]
-        c = C[cur]
-        multiply(gz, i, c)  # g(z) f(z_i)
-        multiply(C[prev], f, tmp)
-        c += tmp  # c' = g(z) f(z_i) + c f(z_f)
-        a = XA[In:In + H, cur]  # (H, B), read by the next step
-        if h_tanh:
-            tanh(c, tmp)
-            multiply(tmp, o, a)  # a = h(c') f(z_o)
-        else:
-            multiply(c, o, a)
-    cache = _LSTMDirectionCache(XA, G, C, WU, W, U, bias, c0.copy(), reverse)
-    out = XA[In:In + H, out_sl].transpose(1, 2, 0).copy()  # (T, B, H)
-    return out, (XA[In:In + H, last].T.copy(), C[last].T.copy()), cache
-
-
-def _lstm_direction_backward(cache, dout, da_n, dc_n, g_tanh, h_tanh, pool):
-    XA, G, C, WU, _, _, _, _, reverse = cache
-    T, H4, B = G.shape
-    H = H4 // 4
-    K = XA.shape[0]
-    In = K - H - 1
-    dtype = G.dtype
-    unhalf = np.ones((4 * H, 1), dtype=dtype)
-    unhalf[:3 * H] = 2
-    Wp = WU[:, :In] * unhalf  # (4H, In) the forward's weights, permuted (exact: x 2 undoes x 0.5)
-    UpT = (WU[:, In:In + H] * unhalf).T  # (H, 4H), a transposed view: BLAS reads it as fast
-    da = np.zeros((H, B), dtype=dtype) if da_n is None else da_n.T.copy()  # gradient into a_t from step t+1
-    dc = np.zeros((H, B), dtype=dtype) if dc_n is None else dc_n.T.copy()  # gradient into c' from step t+1
-    dc_prev = np.empty((H, B), dtype=dtype)
-    tmp = np.empty((H, B), dtype=dtype)
-    dX = np.empty((T, B, In), dtype=dtype)  # (T, B, In)
-    dWU = np.zeros((4 * H, K), dtype=dtype)  # (4H, K) [dW | dU | db], permuted rows
-    part = np.empty((4 * H, K), dtype=dtype)
-    G4 = G.reshape(T, 4, H, B)  # a view: blocks (o, i, f, g)
-    # Time is cut into chunks, visited in backward order. For each chunk, everything that does not
-    # depend on the recurrence is computed vectorised over the chunk's steps: the local
-    # derivatives KD with dZ = KD * (da | dc'), and M = f(z_o) h'(c') with dc' = dc + da M. Then
-    # the chunk's steps run: a few small operations and one matrix product each, writing dZ over
-    # the gates in G. Last, the chunk's share of the weight and input gradients. The temporaries
-    # are chunk-sized, so memory stays near the forward's.
-    chunk, spans = time_chunks(T, B, H, reverse)
-    run = np.dtype((np.void, B * G.itemsize))  # B contiguous values as one item
-    matmul, multiply = np.matmul, np.multiply  # for the step loop below (see the forward's)
-    # Three (chunk, H, B) temporaries, KD_buf (chunk, 4H, B) and Z_buf, a chunk's dZ as (4H, steps*B).
-    M_buf, v_buf, D_buf, KD_buf, Z_buf = pool.views("backward", dtype, *[(chunk, H, B)] * 3, (chunk, 4 * H, B),
-                                                    (4 * H, chunk * B))
-    for s0, s1 in spans:
-        n = s1 - s0
-        gs = G[s0:s1]  # (n, 4H, B)
-        o, i, f, gz = gs[:, :H], gs[:, H:2 * H], gs[:, 2 * H:3 * H], gs[:, 3 * H:]
-        cc = C[s0 + 1:s1 + 1] if not reverse else C[s0:s1]  # c' of these steps
-        cp = C[s0:s1] if not reverse else C[s0 + 1:s1 + 1]  # c before these steps
-        M, v, D, KD = M_buf[:n], v_buf[:n], D_buf[:n], KD_buf[:n]
-        K_o, K_i, K_f, K_g = KD[:, :H], KD[:, H:2 * H], KD[:, 2 * H:3 * H], KD[:, 3 * H:]
-        if h_tanh:
-            hc = np.tanh(cc, v)  # h(c')
-            np.multiply(hc, hc, M)
-            np.subtract(1.0, M, M)
-            M *= o  # M = f(z_o) h'(c')
-        else:
-            hc = cc
-            M[...] = o
-        np.subtract(1.0, o, K_o)
-        K_o *= o
-        K_o *= hc  # K_o = h(c') f'(z_o)
-        np.subtract(1.0, i, K_i)
-        K_i *= i
-        K_i *= gz  # K_i = g(z) f'(z_i)
-        np.subtract(1.0, f, K_f)
-        K_f *= f
-        K_f *= cp  # K_f = c f'(z_f)
-        if g_tanh:
-            np.multiply(gz, gz, K_g)
-            np.subtract(1.0, K_g, K_g)
-            K_g *= i  # K_g = f(z_i) g'(z)
-        else:
-            K_g[...] = i
-        np.copyto(D, dout[s0:s1].transpose(0, 2, 1))  # (n, H, B)
-        KD4 = KD.reshape(n, 4, H, B)
-        chunk_steps = range(n - 1, -1, -1) if not reverse else range(n)
-        for k in chunk_steps:  # call-bound like the forward's loop: see there
-            t = s0 + k
-            g4, kd4 = G4[t], KD4[k]
-            da += D[k]
-            multiply(da, M[k], tmp)
-            dc += tmp  # dc' = dc + da f(z_o) h'(c')
-            multiply(kd4[0], da, g4[0])  # dz_o over z_o's gate
-            multiply(dc, g4[2], dc_prev)  # dc_prev = dc' f(z_f), while the gate is still there
-            multiply(kd4[1:], dc, g4[1:])  # dz_i, dz_f, dz
-            matmul(UpT, G[t], da)  # da_prev
-            dc, dc_prev = dc_prev, dc
-        # The chunk's share of the weight and input gradients: one product each.
-        Z = Z_buf[:, :n * B]
-        # dZ as (4H, n*B), columns (step, batch). Each (step, gate row) is a run of B contiguous
-        # values, so the copy moves whole runs, viewed as single items: about twice as fast.
-        np.copyto(Z.view(run).reshape(4 * H, n), gs.view(run)[..., 0].T)
-        S = XA[:, s0:s1] if not reverse else XA[:, s0 + 1:s1 + 1]  # the slabs these steps read
-        np.matmul(Z, S.reshape(K, n * B).T, out=part)
-        dWU += part  # [dW | dU | db] += dZ [x; a; 1]^T
-        np.matmul(Z.T, Wp, out=dX[s0:s1].reshape(n * B, In))  # dx_t = dz_t W
-    dW, dU, db = (np.empty_like(p) for p in (WU[:, :In], WU[:, In:In + H], WU[:, In + H]))
-    for rows, pt in _block_moves(H):
-        dW[pt], dU[pt], db[pt] = dWU[rows, :In], dWU[rows, In:In + H], dWU[rows, In + H]
-    return dX, (da.T.copy(), dc.T.copy()), (dW, dU, db)
 
 
 class LSTM(StackedRecurrent):
@@ -589,20 +383,24 @@ class LSTM(StackedRecurrent):
         """
         return super().forward(x, state)
 
+    def _unbounded(self):
+        """With a linear g the memory grows without bound, and may overflow (forward then says so)."""
+        return self.g == "identity"
+
     def _direction_forward(self, X, W, U, bias, state0, reverse):
         a0, c0 = state0
-        return _lstm_direction_forward(X, W, U, bias, a0, c0, reverse, self.g == "tanh", self.h == "tanh",
-                                       self._pool)
+        return _lstm_kernel.forward(X, W, U, bias, a0, c0, reverse, self.g == "tanh", self.h == "tanh", self._pool)
 
     def _direction_backward(self, cache, dout, dfinal):
-        return _lstm_direction_backward(cache, dout, dfinal[0], dfinal[1], self.g == "tanh", self.h == "tanh",
-                                        self._pool)
+        return _lstm_kernel.backward(cache, dout, dfinal[0], dfinal[1], self.g == "tanh", self.h == "tanh",
+                                     self._pool)
 
     def trace(self, layer=0, direction=0):
         """Cell inputs, gate openings, memory and outputs of the last forward pass.
 
-        Recomputed from the stored inputs and outputs with the standard formulas
-        (so it is available after backward too, and uses the current parameters).
+        Recomputed by running :func:`lstm_step_forward` over the stored input of the layer,
+        from its initial state, with the parameters of that forward pass (so it is available
+        after backward too, and after an optimiser step).
 
         Parameters
         ----------
@@ -625,19 +423,11 @@ class LSTM(StackedRecurrent):
         True
         """
         cache = self._check_index(layer, direction)
-        X, A, W, U, bias, c0, reverse = (cache.inputs(), cache.history(), cache.W, cache.U, cache.bias,
-                                         cache.c0, cache.reverse)
-        T, B, In = X.shape
-        H = self.hidden_size
-        steps, _, out_sl, prev_sl = time_indices(T, reverse)
-        zz = (X.reshape(T * B, In) @ W.T + A[prev_sl].reshape(T * B, H) @ U.T + bias).reshape(T, B, 4 * H)
-        z, z_i, z_f, z_o = (np.ascontiguousarray(p) for p in _split4(zz, H))
-        input_gate, forget_gate, output_gate = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o)
-        g_z = get_activation(self.g).forward(z)
-        c = np.empty((T, B, H), dtype=self.dtype)
-        c_prev = c0
+        x = cache.inputs()  # (T, B, D)
+        a, c = cache.initial_state()  # (B, H) each
+        W, U, b = cache.parameters()
+        steps = time_indices(x.shape[0], cache.reverse)[0]
+        step_caches = [None] * x.shape[0]
         for t in steps:
-            c[t] = g_z[t] * input_gate[t] + c_prev * forget_gate[t]
-            c_prev = c[t]
-        a = get_activation(self.h).forward(c) * output_gate
-        return LSTMTrace(z, z_i, z_f, z_o, input_gate, forget_gate, output_gate, c, a)
+            a, c, step_caches[t] = lstm_step_forward(x[t], a, c, W, U, b, self.g, self.h)
+        return LSTMTrace(*(np.stack([getattr(sc, name) for sc in step_caches]) for name in LSTMTrace._fields))

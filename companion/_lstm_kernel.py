@@ -1,0 +1,322 @@
+r"""The LSTM's fast sequence path (private): one layer in one direction over a whole sequence.
+
+:mod:`companion.lstm` states the model in the chapter's symbols, one step at a time
+(:func:`~companion.lstm.lstm_step_forward`, :func:`~companion.lstm.lstm_step_backward`). This module
+computes the same thing for all T steps with few, large numpy calls; ``tests/test_lstm_kernel.py``
+checks it against a loop of those step functions. Four choices make it fast, each measured with
+``benchmarks/`` (see the module's tests and the benchmark's docstring):
+
+**Batch fastest.** Every per-step quantity is stored with the batch as the last axis: the gates of
+step t are ``gates[t]``, a (4H, B) block whose four (H, B) gate blocks are contiguous, the memory is
+``memory[s]`` (H, B). The per-step product and the elementwise work are faster this way than with
+(B, 4H) rows, in which each gate block is a strided slice.
+
+**One product per step.** Column slab s of ``reads`` (K, T+1, B), with K = D + H + 1, stacks what
+the step that reads it needs: its input x_t, the previous output a kept in history slot s (see
+:func:`companion.recurrent.time_indices`) and a row of ones. With ``weights`` = [W | U | b] the four
+gate inputs of step t are the single product ``weights @ reads[:, s]``: input projection,
+recurrence and bias at once. Each step writes its output a straight into the slab the next step
+reads. Because the slabs of consecutive steps lie side by side, ``reads[:, s0:s1]`` is the
+(K, steps*B) matrix the weight gradients need, without a copy.
+
+**Gate order o, i, f, g.** The kernel stores the four row blocks in the order :data:`KERNEL_ORDER`,
+not PyTorch's i, f, g, o (:data:`PYTORCH_ORDER`): the three sigmoid gates are then the contiguous rows
+[0:3H] and the three blocks whose gradient is scaled by dc' (i, f, g) the rows [H:4H], so each group
+is one numpy call. :func:`to_kernel_rows` / :func:`from_kernel_rows` are the only places that
+reorder.
+
+**Sigmoid by tanh.** :math:`f(z) = (1 + \tanh(z/2)) / 2`. The 1/2 is folded into the sigmoid rows of
+``weights`` (an exact scaling), so one ``tanh`` covers the three gates and, with g = tanh, the cell
+input too; it never overflows.
+
+Backward visits time in chunks (:func:`companion.recurrent.time_chunks`), latest first. For each
+chunk it computes at once what does not depend on the recurrence (the local derivatives of the
+chunk's steps), then runs the steps one by one (a few small operations and one product each),
+writing the gradient of each step's pre-activations over its gates, and last adds the chunk's share
+of the weight and input gradients, one product each. The temporaries are chunk-sized, so the memory
+stays near the forward's.
+
+The work buffers come from the model's :class:`companion._buffers.BufferPool`.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from companion.recurrent import time_chunks, time_indices
+
+#: The kernel's order of the four row blocks (o and the two other sigmoid gates first, g last).
+KERNEL_ORDER = ("o", "i", "f", "g")
+#: PyTorch's order, used everywhere else in companion (``weight_ih``: rows of z_i, z_f, z, z_o).
+PYTORCH_ORDER = ("i", "f", "g", "o")
+
+
+def _blocks(H):
+    """(kernel rows, PyTorch rows) of each gate, as slices.
+
+    >>> _blocks(1)
+    [(slice(0, 1, None), slice(3, 4, None)), (slice(1, 2, None), slice(0, 1, None)), \
+(slice(2, 3, None), slice(1, 2, None)), (slice(3, 4, None), slice(2, 3, None))]
+    """
+    return [(slice(k * H, (k + 1) * H), slice(PYTORCH_ORDER.index(gate) * H, (PYTORCH_ORDER.index(gate) + 1) * H))
+            for k, gate in enumerate(KERNEL_ORDER)]
+
+
+def to_kernel_rows(m, H):
+    """Rows of ``m`` (4H, ...) from PyTorch's block order to the kernel's (a new array).
+
+    >>> to_kernel_rows(np.array(["i", "f", "g", "o"]), 1).tolist()
+    ['o', 'i', 'f', 'g']
+    """
+    out = np.empty_like(m)
+    for kernel, pytorch in _blocks(H):
+        out[kernel] = m[pytorch]
+    return out
+
+
+def from_kernel_rows(m, H):
+    """Rows of ``m`` (4H, ...) from the kernel's block order back to PyTorch's (a new array).
+
+    >>> from_kernel_rows(np.array(["o", "i", "f", "g"]), 1).tolist()
+    ['i', 'f', 'g', 'o']
+    """
+    out = np.empty_like(m)
+    for kernel, pytorch in _blocks(H):
+        out[pytorch] = m[kernel]
+    return out
+
+
+def pack_weights(W, U, b):
+    """``[W | U | b]`` (4H, D + H + 1) in kernel row order, the sigmoid rows [0:3H] halved.
+
+    Parameters
+    ----------
+    W : ndarray, (4H, D)
+    U : ndarray, (4H, H)
+    b : ndarray, (4H,)
+        PyTorch's layout (row blocks i, f, g, o); b is ``bias_ih + bias_hh``.
+    """
+    D, H = W.shape[1], U.shape[1]
+    weights = np.empty((4 * H, D + H + 1), dtype=W.dtype)  # (4H, K)
+    for kernel, pytorch in _blocks(H):
+        weights[kernel, :D], weights[kernel, D:D + H], weights[kernel, D + H] = W[pytorch], U[pytorch], b[pytorch]
+    weights[:3 * H] *= 0.5  # z/2 of the sigmoid-by-tanh (exact)
+    return weights
+
+
+def _unhalved(weights):
+    """``weights`` with the sigmoid rows doubled back (exact): [W | U | b] in kernel row order."""
+    full = weights.copy()
+    full[:full.shape[0] // 4 * 3] *= 2
+    return full
+
+
+def unpack_weights(weights, D):
+    """Inverse of :func:`pack_weights`: ``(W, U, b)`` in PyTorch's layout (exact)."""
+    H = weights.shape[0] // 4
+    full = from_kernel_rows(_unhalved(weights), H)
+    return full[:, :D], full[:, D:D + H], full[:, D + H]
+
+
+class KernelCache(NamedTuple):
+    """What :func:`forward` leaves for :func:`backward` and for :meth:`companion.lstm.LSTM.trace`.
+
+    Attributes
+    ----------
+    reads : ndarray, (K, T+1, B)
+        Slab s: ``[x of the step that reads it; a in history slot s; 1]``, K = D + H + 1.
+    gates : ndarray, (T, 4H, B)
+        Gate openings f(z_o), f(z_i), f(z_f) and g(z) of each step; backward overwrites them
+        with the gradients of the pre-activations.
+    memory : ndarray, (T+1, H, B)
+        Initial memory and the memory c' after each step, history slots as in ``time_indices``.
+    weights : ndarray, (4H, K)
+        :func:`pack_weights` of the forward pass's parameters (a copy).
+    reverse : bool
+    """
+
+    reads: np.ndarray
+    gates: np.ndarray
+    memory: np.ndarray
+    weights: np.ndarray
+    reverse: bool
+
+    @property
+    def _sizes(self):
+        T, H4, B = self.gates.shape
+        H = H4 // 4
+        return T, B, self.reads.shape[0] - H - 1, H
+
+    def inputs(self):
+        """The layer input x, (T, B, D) (a view)."""
+        T, _, D, _ = self._sizes
+        _, _, _, prev_sl = time_indices(T, self.reverse)
+        return self.reads[:D, prev_sl].transpose(1, 2, 0)
+
+    def initial_state(self):
+        """``(a_0, c_0)``, each (B, H) (views)."""
+        T, _, D, H = self._sizes
+        init = time_indices(T, self.reverse)[1]
+        return self.reads[D:D + H, init].T, self.memory[init].T
+
+    def parameters(self):
+        """``(W, U, b)`` of the forward pass in PyTorch's layout (b = bias_ih + bias_hh)."""
+        return unpack_weights(self.weights, self._sizes[2])
+
+
+def forward(x, W, U, b, a0, c0, reverse, g_tanh, h_tanh, pool):
+    """One LSTM layer in one direction over the whole sequence.
+
+    Parameters
+    ----------
+    x : ndarray, (T, B, D)
+    W, U, b : ndarray
+        (4H, D), (4H, H), (4H,) in PyTorch's layout; b = bias_ih + bias_hh.
+    a0, c0 : ndarray, (B, H)
+        Initial output and memory.
+    reverse : bool
+        Run from the last step to the first.
+    g_tanh, h_tanh : bool
+        Whether g and h are tanh (else the identity).
+    pool : companion._buffers.BufferPool
+
+    Returns
+    -------
+    out : ndarray, (T, B, H)
+        The outputs a, in time order.
+    (a_n, c_n) : tuple of ndarray, (B, H)
+    cache : KernelCache
+    """
+    T, B, D = x.shape
+    H = a0.shape[1]
+    K = D + H + 1
+    weights = pack_weights(W, U, b)  # (4H, K)
+    steps, init, out_sl, prev_sl = time_indices(T, reverse)
+    last = T if not reverse else 0  # history slot of the last output; no step reads its slab
+    reads, gates, memory = pool.views("forward", x.dtype, (K, T + 1, B), (T, 4 * H, B), (T + 1, H, B))
+    reads[:D, prev_sl] = x.transpose(2, 0, 1)  # x_t sits in the slab that step t reads
+    reads[:D, last] = 0
+    reads[D:D + H, init] = a0.T
+    reads[D + H] = 1
+    memory[init] = c0.T
+    tmp = np.empty((H, B), dtype=x.dtype)
+    for t in steps:
+        prev, cur = (t, t + 1) if not reverse else (t + 1, t)
+        zz = gates[t]  # (4H, B), rows z_o/2, z_i/2, z_f/2, z
+        np.matmul(weights, reads[:, prev], out=zz)  # from x_t, a_{t-1} and the bias in one product
+        halves = zz[:3 * H]
+        squashed = zz if g_tanh else halves  # with g = tanh, g(z) = tanh(z) in the same call
+        np.tanh(squashed, out=squashed)
+        halves *= 0.5
+        halves += 0.5  # f(z) = (1 + tanh(z/2)) / 2
+        out_gate, in_gate, forget_gate, g_z = zz[:H], zz[H:2 * H], zz[2 * H:3 * H], zz[3 * H:]
+        c = memory[cur]  # (H, B)
+        np.multiply(g_z, in_gate, out=c)
+        np.multiply(memory[prev], forget_gate, out=tmp)
+        c += tmp  # c' = g(z) f(z_i) + c f(z_f)
+        a = reads[D:D + H, cur]  # (H, B), the slab the next step reads
+        if h_tanh:
+            np.tanh(c, out=tmp)
+            np.multiply(tmp, out_gate, out=a)  # a = h(c') f(z_o)
+        else:
+            np.multiply(c, out_gate, out=a)
+    cache = KernelCache(reads, gates, memory, weights, reverse)
+    out = reads[D:D + H, out_sl].transpose(1, 2, 0).copy()  # (T, B, H)
+    return out, (reads[D:D + H, last].T.copy(), memory[last].T.copy()), cache
+
+
+def backward(cache, dout, da_n, dc_n, g_tanh, h_tanh, pool):
+    """Backpropagation through time of :func:`forward`.
+
+    Parameters
+    ----------
+    cache : KernelCache
+    dout : ndarray, (T, B, H)
+        Gradient with respect to the outputs a.
+    da_n, dc_n : ndarray, (B, H), or None (zero)
+        Gradients with respect to the final output and memory.
+    g_tanh, h_tanh : bool
+    pool : companion._buffers.BufferPool
+
+    Returns
+    -------
+    dx : ndarray, (T, B, D)
+    (da_0, dc_0) : tuple of ndarray, (B, H)
+    (dW, dU, db) : tuple of ndarray
+        PyTorch's layout (row blocks i, f, g, o).
+    """
+    reads, gates, memory, weights, reverse = cache
+    T, B, D, H = cache._sizes
+    K = reads.shape[0]
+    dtype = gates.dtype
+    full = _unhalved(weights)  # (4H, K) the forward's [W | U | b], kernel rows
+    W_k = full[:, :D]  # (4H, D)
+    U_kT = full[:, D:D + H].T  # (H, 4H), a transposed view: BLAS reads it as fast
+    da = np.zeros((H, B), dtype=dtype) if da_n is None else da_n.T.copy()  # into a_t, from step t+1
+    dc = np.zeros((H, B), dtype=dtype) if dc_n is None else dc_n.T.copy()  # into c', from step t+1
+    dc_prev = np.empty((H, B), dtype=dtype)
+    tmp = np.empty((H, B), dtype=dtype)
+    dx = np.empty((T, B, D), dtype=dtype)
+    dweights = np.zeros((4 * H, K), dtype=dtype)  # [dW | dU | db], kernel rows
+    dweights_chunk = np.empty((4 * H, K), dtype=dtype)
+    gates4 = gates.reshape(T, 4, H, B)  # a view: blocks o, i, f, g
+    chunk, spans = time_chunks(T, B, H, reverse)
+    da_to_dc_buf, h_c_buf, da_out_buf, local_buf, dz_cols_buf = pool.views(
+        "backward", dtype, (chunk, H, B), (chunk, H, B), (chunk, H, B), (chunk, 4 * H, B), (4 * H, chunk * B))
+    for s0, s1 in spans:
+        n = s1 - s0
+        opened = gates[s0:s1]  # (n, 4H, B)
+        out_gate, in_gate, forget_gate, g_z = (opened[:, :H], opened[:, H:2 * H], opened[:, 2 * H:3 * H],
+                                               opened[:, 3 * H:])
+        c_new = memory[s0 + 1:s1 + 1] if not reverse else memory[s0:s1]  # c' of these steps
+        c_old = memory[s0:s1] if not reverse else memory[s0 + 1:s1 + 1]  # c before these steps
+        da_to_dc, h_c, da_out, local = da_to_dc_buf[:n], h_c_buf[:n], da_out_buf[:n], local_buf[:n]
+        # dc' = dc + da f(z_o) h'(c'): the factor of da
+        if h_tanh:
+            np.tanh(c_new, out=h_c)
+            np.multiply(h_c, h_c, out=da_to_dc)
+            np.subtract(1.0, da_to_dc, out=da_to_dc)
+            da_to_dc *= out_gate
+        else:
+            h_c = c_new
+            np.copyto(da_to_dc, out_gate)
+        # The local derivatives: dz_o = da * local_o, and dz_i, dz_f, dz = dc' * local_i, local_f, local_g.
+        local_o, local_i, local_f, local_g = local[:, :H], local[:, H:2 * H], local[:, 2 * H:3 * H], local[:, 3 * H:]
+        np.subtract(1.0, out_gate, out=local_o)
+        local_o *= out_gate
+        local_o *= h_c  # h(c') f'(z_o)
+        np.subtract(1.0, in_gate, out=local_i)
+        local_i *= in_gate
+        local_i *= g_z  # g(z) f'(z_i)
+        np.subtract(1.0, forget_gate, out=local_f)
+        local_f *= forget_gate
+        local_f *= c_old  # c f'(z_f)
+        if g_tanh:
+            np.multiply(g_z, g_z, out=local_g)
+            np.subtract(1.0, local_g, out=local_g)
+            local_g *= in_gate  # f(z_i) g'(z)
+        else:
+            np.copyto(local_g, in_gate)
+        np.copyto(da_out, dout[s0:s1].transpose(0, 2, 1))  # (n, H, B)
+        local4 = local.reshape(n, 4, H, B)
+        for k in (range(n - 1, -1, -1) if not reverse else range(n)):
+            t = s0 + k
+            dz4 = gates4[t]  # (4, H, B): the gates of step t, overwritten with dz_o, dz_i, dz_f, dz
+            da += da_out[k]
+            np.multiply(da, da_to_dc[k], out=tmp)
+            dc += tmp  # dc' = dc + da f(z_o) h'(c')
+            np.multiply(dc, dz4[2], out=dc_prev)  # dc_prev = dc' f(z_f), while f(z_f) is still there
+            np.multiply(local4[k, 0], da, out=dz4[0])  # dz_o
+            np.multiply(local4[k, 1:], dc, out=dz4[1:])  # dz_i, dz_f, dz
+            np.matmul(U_kT, gates[t], out=da)  # da_prev = dz U
+            dc, dc_prev = dc_prev, dc
+        # The chunk's share of the weight and input gradients, one product each.
+        dz_cols = dz_cols_buf[:, :n * B]  # (4H, n*B), columns (step, batch)
+        np.copyto(dz_cols.reshape(4 * H, n, B), opened.transpose(1, 0, 2))
+        read = reads[:, s0:s1] if not reverse else reads[:, s0 + 1:s1 + 1]  # (K, n, B) the slabs these steps read
+        np.matmul(dz_cols, read.reshape(K, n * B).T, out=dweights_chunk)
+        dweights += dweights_chunk  # [dW | dU | db] += dz [x; a; 1]^T
+        np.matmul(dz_cols.T, W_k, out=dx[s0:s1].reshape(n * B, D))  # dx_t = dz_t W
+    dweights = from_kernel_rows(dweights, H)
+    return dx, (da.T.copy(), dc.T.copy()), (dweights[:, :D], dweights[:, D:D + H], dweights[:, D + H])
