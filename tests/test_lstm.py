@@ -189,3 +189,17 @@ def test_seeds_dtypes_and_sigmoid_saturation():
     out, _ = big.forward(np.ones((3, 1, 1)))
     assert np.all(np.isfinite(out))
     assert np.all(np.isfinite(big.backward(np.ones_like(out))))
+
+
+@pytest.mark.parametrize("h", ["identity", "tanh"])
+def test_a_linear_memory_that_overflows_is_reported_not_returned(h):
+    # The memory of g = identity grows without bound; with h = tanh the outputs stay finite, the memory not.
+    lstm = LSTM(1, 1, g="identity", h=h, seed=0)
+    lstm.load_torch_state_dict({"weight_ih_l0": np.ones((4, 1)), "weight_hh_l0": np.zeros((4, 1)),
+                                "bias_ih_l0": np.array([50.0, 50.0, 0.0, 50.0]), "bias_hh_l0": np.zeros(4)})
+    with pytest.raises(ValueError, match=r"LSTM\.forward\(\) overflowed"):
+        lstm.forward(np.full((3, 1, 1), 1e308))
+    with pytest.raises(ValueError, match=r"backward\(\) called before forward\(\)"):
+        lstm.backward(np.ones((3, 1, 1)))  # the failed pass left nothing to differentiate
+    out, (h_n, c_n) = lstm.forward(np.full((3, 1, 1), 1e300))  # large but finite: fine
+    assert np.isfinite(c_n).all() and np.isfinite(out).all()
