@@ -12,6 +12,12 @@ order), and each ratio is the median over the rounds of that round's ratio. On a
 speed drifts over seconds to minutes, comparing measurements taken minutes apart would mostly measure
 the drift.
 
+The workers run with the machine's native BLAS kernel: ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE``
+(set on these machines for old OpenBLAS builds, which then run e.g. the Haswell kernel on a SkylakeX
+core) are removed from the environment of the benchmark's own worker processes, and only there; the
+tests and CI keep the environment as it is. Each worker reports which BLAS library and kernel it loaded
+(threadpoolctl), and the script prints them.
+
 Run it with ``make benchmark`` or ``python benchmarks/run.py`` (``--quick``: only the target shape).
 """
 from __future__ import annotations
@@ -35,13 +41,27 @@ TARGETS = {  # at TARGET_SHAPE, LSTM, 2 threads
 }
 MEMORY_TARGET = 1.5
 WORKER = Path(__file__).with_name("worker.py")
+#: Environment variables that pin OpenBLAS to another kernel than the machine's own: unset in the workers.
+NON_NATIVE_BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def worker_env(threads):
+    """The environment of a worker: this one, with ``threads`` BLAS/OpenMP threads and the native kernel."""
+    env = {k: v for k, v in os.environ.items() if k not in NON_NATIVE_BLAS_VARS}
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    return env
+
+
+def blas_text(blas):
+    """One line for the BLAS libraries a worker loaded, e.g. ``openblas 0.3.27 SkylakeX (2 threads)``."""
+    return "; ".join(f"{lib['internal_api']} {lib.get('version') or '?'} {lib.get('architecture') or ''}"
+                     f" ({lib['num_threads']} threads)".replace("  ", " ") for lib in blas) or "none found"
 
 
 def measure(impl, model, shape, dtype, threads, repeats, warmup):
     """Run one measurement in a fresh process and return its JSON result."""
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(threads)
+    env = worker_env(threads)
     cmd = [sys.executable, str(WORKER), "--impl", impl, "--model", model,
            "--shape", ",".join(map(str, shape)), "--dtype", dtype,
            "--threads", str(threads), "--repeats", str(repeats), "--warmup", str(warmup)]
@@ -98,6 +118,10 @@ def main(argv=None):
 
     shapes = [TARGET_SHAPE] if args.quick else SHAPES
     results, missed = [], []
+    unset = [f"{var}={os.environ[var]}" for var in NON_NATIVE_BLAS_VARS if var in os.environ]
+    print("BLAS: the workers run the native kernel"
+          + (f" (unset in the workers only: {', '.join(unset)})" if unset else " (no kernel override was set)"))
+    kernels_printed = set()
     print(f"forward + backward (BPTT), median of {args.repeats} runs after {args.warmup} warm-up runs, "
           f"{args.threads} threads, each measurement in its own process; {args.rounds} paired rounds, "
           f"medians over the rounds (ratios: median of the rounds' ratios, their range in brackets)")
@@ -110,6 +134,11 @@ def main(argv=None):
         for shape in shapes:
             for dtype in ("float64", "float32"):
                 rounds = paired_rounds(model, shape, dtype, args)
+                for impl in IMPLS:
+                    line = f"  BLAS of {impl}: {blas_text(rounds[0][impl].get('blas', []))}"
+                    if line not in kernels_printed:
+                        kernels_printed.add(line)
+                        print(line)
                 comp, ref, floor = (median_of(rounds, impl) for impl in IMPLS)
                 ratios_torch = [r["companion"]["median_s"] / r["torch"]["median_s"] for r in rounds]
                 ratios_floor = [r["companion"]["median_s"] / r["floor"]["median_s"] for r in rounds]

@@ -119,7 +119,29 @@ def main():
         result = timed(floor_step(a.model, T, B, D, H, a.dtype), a.repeats, a.warmup)
     else:
         result = memory(a.model, T, B, D, H, a.dtype)
+    result["blas"] = blas_in_use(torch_too=a.impl == "torch")
     print(json.dumps(result))
+
+
+def blas_in_use(torch_too=False):
+    """The BLAS libraries this process loaded, with the kernel (architecture) OpenBLAS chose.
+
+    threadpoolctl finds the shared libraries (numpy's OpenBLAS); torch links its BLAS statically, so
+    for torch its own build information is added (the library and the CPU capability it dispatches to).
+    """
+    from threadpoolctl import threadpool_info
+
+    keys = ("internal_api", "version", "architecture", "num_threads")
+    found = [{k: lib.get(k) for k in keys} for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    if torch_too:
+        import re
+
+        import torch
+
+        blas = re.findall(r"BLAS_INFO=(\w+)", torch.__config__.show()) or ["?"]
+        found.append({"internal_api": f"torch's {blas[0]}", "version": torch.__version__,
+                      "architecture": torch.backends.cpu.get_cpu_capability(), "num_threads": torch.get_num_threads()})
+    return found
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ No timing is asserted here (the machines are shared and noisy); ``make benchmark
 """
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,30 @@ def test_run_refuses_zero_rounds():
                           capture_output=True, text=True)
     assert done.returncode != 0
     assert "at least 1" in done.stderr
+
+
+NATIVE_KERNEL = """
+import json
+import numpy
+from threadpoolctl import threadpool_info
+print(json.dumps([lib.get("architecture") for lib in threadpool_info() if lib.get("internal_api") == "openblas"]))
+"""
+
+
+def test_workers_run_the_native_blas_kernel_and_say_which(monkeypatch):
+    run = _load_run()
+    clean = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    native = json.loads(subprocess.run([sys.executable, "-c", NATIVE_KERNEL], env=clean, capture_output=True,
+                                       text=True, check=True).stdout)
+    assert native and native[0], "numpy's OpenBLAS reports its kernel"
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Prescott")  # an old kernel, to be overridden in the workers only
+    monkeypatch.setenv("OPENBLAS_L2_SIZE", "262144")
+    env = run.worker_env(1)
+    assert "OPENBLAS_CORETYPE" not in env and "OPENBLAS_L2_SIZE" not in env and env["OPENBLAS_NUM_THREADS"] == "1"
+    assert os.environ["OPENBLAS_CORETYPE"] == "Prescott"  # this process keeps its environment
+    result = run.measure("companion", "lstm", (4, 2, 3, 5), "float32", 1, 11, 1)
+    assert [lib["architecture"] for lib in result["blas"] if lib["internal_api"] == "openblas"] == native
+    assert native[0] in run.blas_text(result["blas"])
+    forced = json.loads(subprocess.run([sys.executable, "-c", NATIVE_KERNEL], capture_output=True, text=True,
+                                       check=True).stdout)
+    assert forced != native  # the control: the variable does change the kernel where it is set

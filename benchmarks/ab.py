@@ -1,0 +1,121 @@
+"""Same-process A/B of companion's LSTM (or Elman network): two versions of the package, timed alternately.
+
+An optimisation stays only if this shows it. Each version is taken from a git revision (``git archive``)
+or a folder holding ``companion/``, imported under its own name (``companion_a``, ``companion_b``) into
+this one process, and forward + backward at one shape is timed in pairs, A then B, then B then A, and so
+on: a drift of the shared machine's speed hits both sides alike. It prints the median times, the median
+of the pairs' ratios B/A with its interquartile range, and the largest difference between the two
+versions' outputs and gradients (0 for bit-identical results).
+
+Like ``run.py``'s workers it runs the native BLAS kernel: if ``OPENBLAS_CORETYPE`` or ``OPENBLAS_L2_SIZE``
+is set, it restarts itself without them (before numpy is imported), and it prints the kernel in use.
+
+Example: this checkout against the commit before it, float32 at the benchmark's target shape::
+
+    python benchmarks/ab.py HEAD~1 . --dtype float32 --pairs 40
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+NON_NATIVE_BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def export(version, name, into):
+    """Copy the package of ``version`` (a git revision, or a folder holding companion/) to ``into/name``."""
+    target = into / name
+    folder = Path(version)
+    if (folder / "companion").is_dir():
+        shutil.copytree(folder / "companion", target, ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", version, "companion"], capture_output=True,
+                                 check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+        (into / "companion").rename(target)
+    for path in target.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r"\b(from|import) companion\b", rf"\1 {name}", text), encoding="utf-8")
+    return importlib.import_module(name)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("a", help="version A: git revision or folder holding companion/")
+    p.add_argument("b", help="version B: git revision or folder holding companion/")
+    p.add_argument("--model", choices=["lstm", "elman"], default="lstm")
+    p.add_argument("--shape", default="100,32,64,128", help="T,B,D,H (default: the benchmark's target shape)")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--pairs", type=int, default=40)
+    p.add_argument("--repeats", type=int, default=5, help="passes per timing (its median is kept)")
+    p.add_argument("--threads", type=int, default=2)
+    args = p.parse_args(argv)
+    if any(var in os.environ for var in NON_NATIVE_BLAS_VARS):
+        env = {k: v for k, v in os.environ.items() if k not in NON_NATIVE_BLAS_VARS}
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(args.threads)
+
+    import numpy as np
+    from threadpoolctl import threadpool_info
+
+    T, B, D, H = map(int, args.shape.split(","))
+    with tempfile.TemporaryDirectory() as tmp:
+        sys.path.insert(0, tmp)
+        packages = [export(v, name, Path(tmp)) for v, name in ((args.a, "companion_a"), (args.b, "companion_b"))]
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((T, B, D)).astype(args.dtype)
+        dout = rng.standard_normal((T, B, H)).astype(args.dtype)
+        models = []
+        for pkg in packages:
+            cls = pkg.LSTM if args.model == "lstm" else pkg.ElmanRNN
+            models.append(cls(D, H, dtype=np.dtype(args.dtype), seed=0))
+
+        def run(model):
+            out, _ = model.forward(x)
+            dx = model.backward(dout)
+            return [np.array(out), dx, *model.grads.values()]
+
+        results = [run(m) for m in models]
+        diff = max(float(np.max(np.abs(a - b))) for a, b in zip(*results))
+
+        def timed(model):
+            times = []
+            for _ in range(args.repeats):
+                start = time.perf_counter()
+                model.forward(x)
+                model.backward(dout)
+                times.append(time.perf_counter() - start)
+            return statistics.median(times)
+
+        for m in models:  # warm-up
+            timed(m)
+        pairs = []
+        for k in range(args.pairs):
+            order = (0, 1) if k % 2 == 0 else (1, 0)
+            t = {i: timed(models[i]) for i in order}
+            pairs.append((t[0], t[1]))
+    kernels = ", ".join(f"{lib['internal_api']} {lib.get('architecture')}" for lib in threadpool_info()
+                        if lib.get("user_api") == "blas")
+    ratios = sorted(b / a for a, b in pairs)
+    q1, q3 = ratios[len(ratios) // 4], ratios[(3 * len(ratios)) // 4]
+    print(f"{args.model} {args.dtype} (T, B, D, H) = {(T, B, D, H)}, {args.threads} threads, BLAS: {kernels}")
+    print(f"{args.pairs} alternating pairs, each timing the median of {args.repeats} forward + backward passes")
+    print(f"A {args.a}: {statistics.median(a for a, _ in pairs) * 1e3:.2f} ms")
+    print(f"B {args.b}: {statistics.median(b for _, b in pairs) * 1e3:.2f} ms")
+    print(f"B/A: median {statistics.median(ratios):.3f}, interquartile range [{q1:.3f}, {q3:.3f}]")
+    print(f"largest difference between A's and B's outputs and gradients: {diff:.3g}")
+
+
+if __name__ == "__main__":
+    main()
