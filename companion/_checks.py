@@ -25,6 +25,19 @@ def check_positive_int(value, name):
     return int(value)
 
 
+#: Our limit on the parameters of one model: 2**31 values (16 GiB in float64), far beyond a course's models.
+MAX_PARAMETERS = 2**31
+
+
+def check_parameter_count(count, sizes):
+    """Raise ValueError if a model of ``sizes`` (a dict argument name -> value) would have more than
+    :data:`MAX_PARAMETERS` parameters; checked before anything is allocated."""
+    if count > MAX_PARAMETERS:
+        args = ", ".join(f"{name}={value}" for name, value in sizes.items())
+        raise ValueError(f"{args} give {count:,} parameters, more than the {MAX_PARAMETERS:,} (2**31) companion "
+                         f"allows: use smaller sizes")
+
+
 def check_int(value, name, expected="an integer"):
     """Return ``value`` as int if it is an integer (not a bool), else raise ValueError naming ``name``.
 
@@ -72,6 +85,24 @@ def check_dtype(dtype, name="dtype"):
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"{name} must be np.float32 or np.float64; got {dt}")
     return dt
+
+
+def as_array(value, name, what="an array"):
+    """``value`` (array_like or torch tensor) as an ndarray, else a ValueError naming ``name``.
+
+    Only the conversion is checked (a ragged nested list, or an object numpy cannot convert, is
+    rejected with a message saying so instead of numpy's); dtype and shape are the caller's to check.
+
+    >>> as_array([[1, 2], [3]], "targets")
+    Traceback (most recent call last):
+    ...
+    ValueError: targets must be an array (a rectangular nested list or an ndarray); got a list that is not rectangular
+    """
+    try:
+        return to_numpy(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be {what} (a rectangular nested list or an ndarray); got a "
+                         f"{type(value).__name__} that is not rectangular") from None
 
 
 def as_float_array(a, name, expected, dtype=None):
@@ -124,7 +155,7 @@ def as_bool_mask(mask, shape, name="mask", shape_desc=None):
 
     ``shape_desc`` describes the expected shape in the message (default: ``shape`` itself).
     """
-    m = np.asarray(mask)
+    m = as_array(mask, name, "an array of booleans")
     if m.shape != shape:
         raise ValueError(f"{name} must have {shape_desc or f'shape {shape}'} (True = counts, False = padding); "
                          f"got shape {m.shape}")

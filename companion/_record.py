@@ -8,6 +8,7 @@ False
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -32,3 +33,32 @@ class ForwardRecord:
     B: int
     out_shape: tuple
     consumed: bool = False
+
+
+@contextmanager
+def forward_state_kept(*objects):
+    """Run a block that calls ``forward`` and leave ``objects`` as they were before it.
+
+    What a forward pass stores for backward (records, caches, shapes) lives in the objects' attributes;
+    they are all put back afterwards, so a later backward still differentiates the forward pass before
+    the block (PyTorch's graphs are separate objects; here they are not). The parameter arrays are not
+    copied: their identity and values are untouched by a forward pass anyway.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion.layers import Linear
+    >>> layer = Linear(2, 1, seed=0)
+    >>> _ = layer.forward(np.ones((1, 2)))
+    >>> with forward_state_kept(layer):
+    ...     _ = layer.forward(np.zeros((3, 2)))
+    >>> layer.backward(np.ones((1, 1))).shape    # the first pass, not the one in the block
+    (1, 2)
+    """
+    saved = [(obj, dict(vars(obj))) for obj in objects if hasattr(obj, "__dict__")]
+    try:
+        yield
+    finally:
+        for obj, attrs in saved:
+            vars(obj).clear()
+            vars(obj).update(attrs)

@@ -294,7 +294,8 @@ class ElmanRNN(StackedRecurrent):
                 np.tanh(z, out=z)
         final = hist[out_sl][-1] if not reverse else hist[0]
         out = hist[out_sl]
-        return out, (final.copy(),), _ElmanDirectionCache(X, hist, W, U, reverse)
+        # copies of the weights: backward must differentiate this pass even after an optimiser step
+        return out, (final.copy(),), _ElmanDirectionCache(X, hist, W.copy(), U.copy(), reverse)
 
     def _direction_backward(self, cache, dout, dfinal):
         X, hist, W, U, reverse = cache

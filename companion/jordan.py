@@ -34,6 +34,7 @@ from companion._checks import (
     check_dtype,
     check_forward_done,
     check_not_overflowed,
+    check_parameter_count,
     check_positive_int,
     check_sequence,
     overflow_errstate,
@@ -224,6 +225,9 @@ class _JordanCache(NamedTuple):
     X: np.ndarray  # (T, B, D)
     Hs: np.ndarray  # (T, B, H) hidden layer
     Y: np.ndarray  # (T+1, B, O) initial state y_{-1} and outputs
+    W: np.ndarray  # (H, D) the weights of the forward pass (copies: backward must not see later updates)
+    U: np.ndarray  # (H, O)
+    V: np.ndarray  # (O, H)
 
 
 class JordanRNN(ParamsMixin):
@@ -273,8 +277,9 @@ class JordanRNN(ParamsMixin):
         self.output_activation = check_choice(output_activation, "output_activation", _OUTPUTS)
         self.batch_first = check_bool(batch_first, "batch_first")
         self.dtype = check_dtype(dtype)
-        rng = make_rng(seed)
         D, H, O = self.input_size, self.hidden_size, self.output_size
+        check_parameter_count(H * (D + O + 1) + O * (H + 1), {"input_size": D, "hidden_size": H, "output_size": O})
+        rng = make_rng(seed)
         k = 1.0 / np.sqrt(H)
         shapes = {"W": (H, D), "U": (H, O), "b": (H,), "V": (O, H), "b_y": (O,)}
         self.params = {n: rng.uniform(-k, k, s).astype(self.dtype) for n, s in shapes.items()}
@@ -328,7 +333,8 @@ class JordanRNN(ParamsMixin):
                 Y[t + 1] = _output_forward(Hs[t] @ VT + p["b_y"], self.output_activation)  # y_t
         if unbounded:
             check_not_overflowed(Y, "JordanRNN")
-        self._record = ForwardRecord([_JordanCache(X, Hs, Y)], T, B, None)
+        self._record = ForwardRecord([_JordanCache(X, Hs, Y, p["W"].copy(), p["U"].copy(), p["V"].copy())], T, B,
+                                     None)
         y = Y[1:].view()
         y.flags.writeable = False
         if self.batch_first:
@@ -381,17 +387,15 @@ class JordanRNN(ParamsMixin):
         dY = check_array(dout, "dout", rec.out_shape, labels, dtype=self.dtype)
         if self.batch_first:
             dY = dY.swapaxes(0, 1)
-        X, Hs, Y = rec.caches[0]
+        X, Hs, Y, W, U, V = rec.caches[0]
         T, B, D = X.shape
         H, O = self.hidden_size, self.output_size
-        p = self.params
         dy = np.zeros((B, O), dtype=self.dtype)
         if dstate is not None:
             dy += check_array(dstate, "dstate", (1, B, O), ("1", "B", "O"), dtype=self.dtype)[0]
         dZh = np.empty((T, B, H), dtype=self.dtype)
         dZy = np.empty((T, B, O), dtype=self.dtype)
         dact = get_activation(self.nonlinearity).derivative_from_output
-        U, V = p["U"], p["V"]
         for t in reversed(range(T)):
             dy += dY[t]
             dZy[t] = _output_backward(dy, Y[t + 1], self.output_activation)  # (B, O)
@@ -406,5 +410,5 @@ class JordanRNN(ParamsMixin):
         np.copyto(g["b_y"], dZy2.sum(axis=0))
         rec.consumed = True
         self.state_grad = dy[None]
-        dX = (dZh2 @ p["W"]).reshape(T, B, D)
+        dX = (dZh2 @ W).reshape(T, B, D)
         return dX.swapaxes(0, 1) if self.batch_first else dX

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion._checks import as_float_array, check_dtype, check_finite, check_positive_int
+from companion._checks import as_float_array, check_dtype, check_finite, check_parameter_count, check_positive_int
 from companion.seeding import make_rng
 
 __all__ = ["Linear"]
@@ -22,7 +22,8 @@ __all__ = ["Linear"]
 class LinearCache:
     """What :meth:`Linear.backward` needs from the forward pass."""
 
-    x: np.ndarray  # (..., in) the input, cast to the layer's dtype
+    x: np.ndarray  # (..., in) a copy of the input, cast to the layer's dtype
+    weight: np.ndarray  # (out, in) the weights of the forward pass
 
 
 class Linear:
@@ -74,6 +75,8 @@ class Linear:
         self.in_features = check_positive_int(in_features, "in_features")
         self.out_features = check_positive_int(out_features, "out_features")
         self.dtype = check_dtype(dtype)
+        check_parameter_count(self.out_features * (self.in_features + 1),
+                              {"in_features": self.in_features, "out_features": self.out_features})
         rng = make_rng(seed)
         bound = 1.0 / np.sqrt(self.in_features)
         self.params = {
@@ -120,8 +123,14 @@ class Linear:
             raise ValueError(f"x must have shape {expected}; got shape {x.shape}")
         check_finite(x, "x")
         W, b = self.params["weight"], self.params["bias"]
-        y = x @ W.T + b  # (..., out)
-        self._cache = LinearCache(x=x)
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below
+            y = x @ W.T + b  # (..., out)
+        if y.size and not (np.isfinite(y.min()) and np.isfinite(y.max())):
+            raise ValueError("Linear.forward() overflowed: x @ weight.T + bias reached inf/NaN; the inputs "
+                             f"(up to {np.max(np.abs(x)):.3g}) or the weights are too large for {self.dtype}")
+        # backward needs x as it is now: a copy, so that changing the caller's array later cannot
+        # change the gradients (and a copy of the weights for the same reason, as the LSTM keeps).
+        self._cache = LinearCache(x=np.array(x, copy=True), weight=W.copy())
         return y
 
     __call__ = forward
@@ -170,5 +179,5 @@ class Linear:
         dY = dy.reshape(-1, self.out_features)  # (N, out)
         self.grads["weight"][...] = dY.T @ X  # (out, in)
         self.grads["bias"][...] = dY.sum(axis=0)  # (out,)
-        dx = dy @ self.params["weight"]  # (..., in)
+        dx = dy @ self._cache.weight  # (..., in)
         return dx

@@ -7,9 +7,11 @@ zero at masked positions.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from companion._checks import as_bool_mask, as_float_array, check_finite
+from companion._checks import as_array, as_bool_mask, as_float_array, check_finite
 
 # `softmax` below serves the loss; the package-level softmax is companion.activations.softmax (no clash)
 __all__ = ["softmax_cross_entropy", "sigmoid_cross_entropy", "mse", "accuracy", "log_softmax"]
@@ -92,7 +94,7 @@ def _check_logits(logits, name="logits", min_ndim=2):
 
 
 def _check_targets(targets, shape, name="targets"):
-    t = np.asarray(targets)
+    t = as_array(targets, name, "an array of class indices")
     if t.shape != shape:
         raise ValueError(f"{name} must have shape {shape} (logits' shape without the class axis); got shape {t.shape}")
     if not (np.issubdtype(t.dtype, np.integer) or t.dtype == bool):
@@ -210,7 +212,7 @@ def sigmoid_cross_entropy(logits, targets, mask=None):
     if s.size == 0:
         raise ValueError(f"logits is empty: got shape {s.shape}")
     check_finite(s, "logits")
-    y = np.asarray(targets)
+    y = as_array(targets, "targets", "an array of 0/1 labels")
     if y.dtype.kind in "iub":  # 0/1 labels given as ints or bools
         y = y.astype(s.dtype)
     y = as_float_array(y, "targets", f"{s.shape}")
@@ -231,6 +233,8 @@ def sigmoid_cross_entropy(logits, targets, mask=None):
 
 def _broadcast_mask(mask, shape):
     """Mask of the full ``shape``; accepts ``shape`` or ``shape[:-1]`` (one flag per step)."""
+    if mask is not None:
+        mask = as_array(mask, "mask", "an array of booleans")
     if mask is not None and np.ndim(mask) == len(shape) - 1:
         m = _check_mask(mask, shape[:-1])
         return np.broadcast_to(m[..., None], shape)
@@ -276,7 +280,7 @@ def mse(pred, target, mask=None):
     if pred.size == 0:
         raise ValueError(f"pred is empty: got shape {pred.shape}")
     check_finite(pred, "pred")
-    target = np.asarray(target)
+    target = as_array(target, "target", "an array of real numbers")
     if target.dtype.kind in "iub":
         target = target.astype(pred.dtype)
     target = as_float_array(target, "target", f"{pred.shape}")
@@ -285,10 +289,14 @@ def mse(pred, target, mask=None):
     check_finite(target, "target")
     m = _broadcast_mask(mask, pred.shape)
     count = int(m.sum())
-    diff = np.where(m, pred - target, 0.0)
-    loss = float((diff**2).sum() / count)
-    dpred = 2.0 * diff / count
-    return loss, dpred.astype(pred.dtype, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below
+        diff = np.where(m, pred - target, 0.0)
+        loss = float((diff**2).sum() / count)
+        dpred = (2.0 * diff / count).astype(pred.dtype, copy=False)
+    if not (math.isfinite(loss) and np.isfinite(dpred).all()):
+        raise ValueError(f"mse overflowed: pred and target differ by up to {np.max(np.abs(diff)):.3g}, whose "
+                         f"square exceeds the {pred.dtype} range (the model diverged; lower the learning rate)")
+    return loss, dpred
 
 
 def accuracy(logits, targets, mask=None):

@@ -67,6 +67,26 @@ def _check_grads(params, grads):
     return out
 
 
+def _commit(optimizer, updates):
+    """Write a step's new values (``{name: {attribute: array}}``) into the parameters and the optimiser's
+    state, after checking all of them: a step that overflows changes nothing and raises ValueError."""
+    cast = {}
+    for name, values in updates.items():
+        for attr, value in values.items():
+            target = getattr(optimizer, attr)[name]
+            with np.errstate(over="ignore"):
+                value = value.astype(target.dtype, copy=False)
+            if not np.isfinite(value).all():
+                raise ValueError(
+                    f"the {type(optimizer).__name__} step overflowed: {attr}[{name!r}] would hold inf or NaN "
+                    f"(as {target.dtype}); lower the learning rate (lr={optimizer.lr:g}) or clip the gradients. "
+                    "Nothing was updated"
+                )
+            cast[name, attr] = (target, value)
+    for target, value in cast.values():
+        np.copyto(target, value)
+
+
 class SGD:
     r"""Stochastic gradient descent with optional (heavy-ball) momentum.
 
@@ -99,7 +119,7 @@ class SGD:
     def __init__(self, params, lr, momentum=0.0):
         self.params = _check_params(params)
         self.lr = _check_lr(lr)
-        if not (isinstance(momentum, (int, float, np.floating)) and 0.0 <= momentum < 1.0):
+        if isinstance(momentum, (bool, np.bool_)) or not (isinstance(momentum, numbers.Real) and 0.0 <= momentum < 1.0):
             raise ValueError(f"momentum must be a number in [0, 1); got {momentum!r}")
         self.momentum = float(momentum)
         self.velocity = {name: np.zeros_like(params[name]) for name in params.keys()}
@@ -139,15 +159,17 @@ class SGD:
         array([0.5, 2.5])
         """
         grads = _check_grads(self.params, grads)
-        for name, g in grads.items():
-            p = self.params[name]
-            if self.momentum:
-                v = self.velocity[name]
-                v *= self.momentum
-                v += g
-                p -= self.lr * v
-            else:
-                p -= self.lr * g
+        updates = {}
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
+            for name, g in grads.items():
+                p = self.params[name]
+                if self.momentum:
+                    v = self.velocity[name] * self.momentum
+                    v += g
+                    updates[name] = {"params": p - self.lr * v, "velocity": v}
+                else:
+                    updates[name] = {"params": p - self.lr * g}
+        _commit(self, updates)
         self.steps += 1
 
 
@@ -230,19 +252,23 @@ class Adam:
                [-0.1,  0. ]])
         """
         grads = _check_grads(self.params, grads)
-        self.steps += 1
+        steps = self.steps + 1
         beta1, beta2 = self.betas
-        bias1 = 1.0 - beta1**self.steps
-        bias2 = 1.0 - beta2**self.steps
-        for name, g in grads.items():
-            p, m, v = self.params[name], self.m[name], self.v[name]
-            m *= beta1
-            m += (1.0 - beta1) * g
-            v *= beta2
-            v += (1.0 - beta2) * g * g
-            m_hat = m / bias1
-            v_hat = v / bias2
-            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        bias1 = 1.0 - beta1**steps
+        bias2 = 1.0 - beta2**steps
+        updates = {}
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
+            for name, g in grads.items():
+                p = self.params[name]
+                m = self.m[name] * beta1
+                m += (1.0 - beta1) * g
+                v = self.v[name] * beta2
+                v += (1.0 - beta2) * g * g
+                m_hat = m / bias1
+                v_hat = v / bias2
+                updates[name] = {"params": p - self.lr * m_hat / (np.sqrt(v_hat) + self.eps), "m": m, "v": v}
+        _commit(self, updates)
+        self.steps = steps
 
 
 def grad_norm(grads):
@@ -290,9 +316,16 @@ def grad_norm(grads):
         if not math.isfinite(sq):
             _check_grad_finite(g, name)
         total += sq
-    if math.isfinite(total):
+    if math.isfinite(total) and (total > _SMALLEST_EXACT_SUM or total == 0.0 and _all_zero(arrays)):
         return math.sqrt(total)
-    return _scaled_norm(arrays)
+    return _scaled_norm(arrays)  # the sum of squares overflowed, or underflowed (entries below ~1e-140)
+
+
+_SMALLEST_EXACT_SUM = 2.0**-900  # above this a sum of squares has lost nothing to underflow that matters
+
+
+def _all_zero(arrays):
+    return not any(np.any(g) for g in arrays.values())
 
 
 def _check_grad_finite(g, name):
@@ -304,7 +337,7 @@ def _check_grad_finite(g, name):
 
 
 def _scaled_norm(arrays):
-    """Norm of finite arrays whose plain sum of squares overflows: scale by the largest magnitude."""
+    """Norm of finite arrays whose plain sum of squares over- or underflows: scale by the largest magnitude."""
     scale = max(float(np.max(np.abs(g))) for g in arrays.values() if g.size)
     total = 0.0
     with np.errstate(under="ignore"):  # tiny entries squared may underflow to 0: harmless here

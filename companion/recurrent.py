@@ -28,6 +28,7 @@ from companion._checks import (
     check_dtype,
     check_forward_done,
     check_not_overflowed,
+    check_parameter_count,
     check_positive_int,
     check_sequence,
     overflow_errstate,
@@ -94,8 +95,12 @@ class StackedRecurrent(ParamsMixin):
         self.bidirectional = check_bool(bidirectional, "bidirectional")
         self.batch_first = check_bool(batch_first, "batch_first")
         self.dtype = check_dtype(dtype)
+        H, G, D, nd = self.hidden_size, self._gates, self.input_size, self.num_directions
+        per_direction = G * H * (H + 2)  # weight_hh and the two biases (weight_ih depends on the layer)
+        count = nd * (per_direction + G * H * D) + (self.num_layers - 1) * nd * (per_direction + G * H * nd * H)
+        check_parameter_count(count, {"input_size": D, "hidden_size": H, "num_layers": self.num_layers,
+                                      "bidirectional": self.bidirectional})
         rng = make_rng(seed)
-        H, G = self.hidden_size, self._gates
         k = 1.0 / np.sqrt(H)
         self.params = {}
         for layer in range(self.num_layers):

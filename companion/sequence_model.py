@@ -15,6 +15,7 @@ import numpy as np
 
 from companion._checks import check_bool, check_model
 from companion._params import copy_state_dict
+from companion._record import forward_state_kept
 from companion.layers import Linear
 
 __all__ = ["SequenceModel"]
@@ -109,6 +110,9 @@ class SequenceModel:
 
     def __init__(self, rnn, head, last_step=False):
         check_model(rnn, "rnn", "like ElmanRNN, LSTM or JordanRNN")
+        if isinstance(rnn, Linear):
+            raise ValueError("rnn must be a recurrent model (ElmanRNN, LSTM, JordanRNN); got a Linear layer, "
+                             "which has no memory: use the Linear as the head")
         if not isinstance(head, Linear):
             raise ValueError(f"head must be a companion.layers.Linear; got {type(head).__name__}")
         out_size = _rnn_output_size(rnn)
@@ -190,13 +194,8 @@ class SequenceModel:
         >>> np.array_equal(model.backward(np.ones_like(y2)), dx)
         True
         """
-        saved = [(part, dict(vars(part))) for part in (self, self.rnn, self.head)]
-        try:
+        with forward_state_kept(self, self.rnn, self.head):
             return self.forward(x, state)
-        finally:
-            for part, attrs in saved:
-                vars(part).clear()
-                vars(part).update(attrs)
 
     def state_dict(self):
         """Copies of all parameters, keyed like ``params`` (``"rnn.<name>"``, ``"head.<name>"``).

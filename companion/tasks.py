@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from companion._checks import as_bool_mask, check_dtype, check_int, check_positive_int
+from companion._checks import as_array, as_bool_mask, check_dtype, check_int, check_positive_int
 from companion.seeding import make_rng
 
 __all__ = [
@@ -284,7 +284,7 @@ def one_hot(ids, size, mask=None, dtype=np.float64):
     """
     size = check_positive_int(size, "size")
     dtype = check_dtype(dtype)
-    ids = np.asarray(ids)
+    ids = as_array(ids, "ids", "an array of integer ids")
     if not np.issubdtype(ids.dtype, np.integer):
         raise ValueError(f"ids must hold integers; got dtype {ids.dtype}")
     m = np.ones(ids.shape, bool) if mask is None else as_bool_mask(mask, ids.shape, shape_desc=f"the shape of ids {ids.shape}")
@@ -699,7 +699,7 @@ class AddingProblem:
         (1.0, 0.0)
         """
         expected = f"(n, 1) = {self.targets.shape}"
-        arr = np.asarray(pred)
+        arr = as_array(pred, "pred", f"a real-valued array of shape {expected}")
         if arr.dtype.kind not in "iuf":
             raise ValueError(f"pred must be a real-valued (int or float) array of shape {expected}; "
                              f"got dtype {arr.dtype}")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from companion._checks import check_model
+from companion._record import forward_state_kept
 from companion.optim import clip_grad_norm, grad_norm
 from companion.seeding import make_rng
 
@@ -97,7 +98,14 @@ def _loss(loss_fn, out, targets, mask):
         raise ValueError(
             f"loss_fn must return a pair (loss, dout), like companion.losses.mse; got {type(result).__name__}"
         )
-    return result
+    loss, dout = result
+    if isinstance(loss, (bool, np.bool_)) or not (isinstance(loss, numbers.Real) or
+                                                   (isinstance(loss, np.ndarray) and loss.ndim == 0
+                                                    and loss.dtype.kind in "iuf")):
+        got = f"an array of shape {loss.shape}" if isinstance(loss, np.ndarray) else type(loss).__name__
+        raise ValueError(f"loss_fn must return (loss, dout) with loss a real number (a scalar), like "
+                         f"companion.losses.mse; got {got}")
+    return float(loss), dout
 
 
 def _metric(metric_fn, out, targets, mask):
@@ -307,7 +315,8 @@ def evaluate(model, loss_fn, batches, metric_fn=None):
     total_loss = total_metric = total_w = 0.0
     for i, batch in enumerate(items):
         x, targets, mask = _unpack(batch, f"batch {i}")
-        out = _outputs(model.forward(x))
+        with forward_state_kept(model, *(getattr(model, part, None) for part in ("rnn", "head"))):
+            out = _outputs(model.forward(x))
         loss, _ = _loss(loss_fn, out, targets, mask)
         w = float(np.size(targets) if mask is None else np.count_nonzero(mask))
         total_loss += float(loss) * w

@@ -259,3 +259,16 @@ def test_state_dict_value_beyond_float32_is_rejected():
 def test_step_backward_needs_the_forward_cache(backward, args, match):
     with pytest.raises(ValueError, match=match):
         backward(*args)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: ElmanRNN(3, 2**64), "input_size=3, hidden_size=18446744073709551616, num_layers=1"),
+    (lambda: LSTM(2**40, 4), "input_size=1099511627776, hidden_size=4"),
+    (lambda: LSTM(3, 4, num_layers=2**64), "num_layers=18446744073709551616"),
+    (lambda: ElmanRNN(3, 2**16, num_layers=2, bidirectional=True), "bidirectional=True give"),
+    (lambda: JordanRNN(3, 4, 2**64), "output_size=18446744073709551616 give"),
+])
+def test_huge_sizes_are_refused_before_allocating(make, match):
+    # They reached np.sqrt's TypeError, numpy's MemoryError, or a minute of allocating layers.
+    with pytest.raises(ValueError, match=match + ".* parameters, more than the 2,147,483,648"):
+        make()

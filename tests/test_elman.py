@@ -141,3 +141,21 @@ def test_output_is_read_only_and_repr():
     with pytest.raises(ValueError, match="read-only"):
         out[0] = 0.0
     assert repr(rnn) == "ElmanRNN(2, 3, num_layers=2, nonlinearity='relu')"
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_backward_after_a_parameter_update_differentiates_the_forward_pass(bidirectional):
+    # backward used the new weights with the old activations (the LSTM kept forward-time copies).
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(5, 2, 3))
+    rnn = ElmanRNN(3, 4, num_layers=2, bidirectional=bidirectional, seed=0)
+    twin = ElmanRNN(3, 4, num_layers=2, bidirectional=bidirectional, seed=0)
+    out, _ = rnn.forward(x)
+    twin.forward(x)
+    dout = rng.normal(size=out.shape)
+    want = twin.backward(dout)
+    for p in rnn.params.values():
+        p *= 1.5
+    assert_allclose(rnn.backward(dout), want, rtol=0, atol=0)
+    for name in rnn.grads:
+        assert_allclose(rnn.grads[name], twin.grads[name], rtol=0, atol=0, err_msg=name)

@@ -222,3 +222,24 @@ def test_check_model_gradients_valid_path_is_bit_identical_to_a_generator_seed()
     a = check_model_gradients(ElmanRNN(2, 3, seed=0), x, seed=7)
     b = check_model_gradients(ElmanRNN(2, 3, seed=0), x, seed=np.random.default_rng(7))
     assert a == b
+
+
+@pytest.mark.parametrize("scale", [1e154, 1e200, 1e300, 1e-200, 1e-310])
+def test_relative_error_is_scale_free_far_from_one(scale):
+    # Squares of 1e154 overflowed: relative_error(1e154, 2e154) was 0.0 (a false pass), NaN from ~1e155.
+    a, b = np.full(3, 1.0 * scale), np.full(3, 1.5 * scale)
+    want = relative_error(np.full(3, 1.0), np.full(3, 1.5)) if scale > 1 else None
+    got = relative_error(a, b, floor=1e-320) if scale < 1 else relative_error(a, b)
+    assert got == pytest.approx(0.2, rel=1e-6)
+    if want is not None:
+        assert got == pytest.approx(want, rel=1e-12)
+    assert relative_error(np.full(3, 1e308), np.full(3, -1e308)) == 1.0
+
+
+def test_relative_error_in_the_ordinary_range_is_unchanged_by_its_scaling():
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
+    b2 = a + 1e-9 * b
+    for x, y in ((a, b), (a, b2), (np.zeros(3), np.full(3, 1e-14))):
+        plain = np.linalg.norm(x - y) / max(np.linalg.norm(x) + np.linalg.norm(y), 1e-12)
+        assert relative_error(x, y) == plain

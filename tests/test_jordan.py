@@ -105,3 +105,19 @@ def test_seed_dtype_and_repr():
     y, y_n = net.forward(np.ones((3, 2, 2)))
     assert y.dtype == y_n.dtype == net.backward(np.ones_like(y)).dtype == np.float32
     assert "softmax" in repr(net)
+
+
+def test_backward_after_a_parameter_update_differentiates_the_forward_pass():
+    # backward used the new weights with the old activations.
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(5, 2, 3))
+    net, twin = JordanRNN(3, 4, 2, seed=0), JordanRNN(3, 4, 2, seed=0)
+    y, _ = net.forward(x)
+    twin.forward(x)
+    dy = rng.normal(size=y.shape)
+    want = twin.backward(dy)
+    for p in net.params.values():
+        p *= 1.5
+    assert_allclose(net.backward(dy), want, rtol=0, atol=0)
+    for name in net.grads:
+        assert_allclose(net.grads[name], twin.grads[name], rtol=0, atol=0, err_msg=name)

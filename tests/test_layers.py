@@ -129,3 +129,35 @@ def test_seed_routes_through_make_rng_without_changing_the_draws():
     layer = Linear(3, 2, seed=np.int64(5))
     np.testing.assert_array_equal(layer.params["weight"], w)
     np.testing.assert_array_equal(layer.params["bias"], b)
+
+
+def test_forward_that_overflows_raises():
+    layer = Linear(2, 1, seed=0)
+    layer.params["weight"][...] = 1.0
+    with pytest.raises(ValueError, match=r"Linear\.forward\(\) overflowed"):
+        layer.forward(np.full((1, 2), 1e308))
+    with pytest.raises(ValueError, match=r"backward\(\) called before forward\(\)"):
+        layer.backward(np.ones((1, 1)))
+
+
+def test_backward_differentiates_the_forward_pass_as_it_was():
+    # forward kept a reference to x, and backward read the current weights: changing either later
+    # changed the gradients.
+    rng = np.random.default_rng(0)
+    layer = Linear(3, 2, seed=0)
+    x, dy = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    W = layer.params["weight"].copy()
+    layer.forward(x)
+    x_then = x.copy()
+    x[...] = 7.0
+    layer.params["weight"] += 1.0  # an optimiser step between forward and backward
+    dx = layer.backward(dy)
+    np.testing.assert_allclose(layer.grads["weight"], dy.T @ x_then, rtol=1e-14)
+    np.testing.assert_allclose(dx, dy @ W, rtol=1e-14)
+
+
+@pytest.mark.parametrize("sizes, match", [((2**64, 2), "in_features=18446744073709551616, out_features=2 give"),
+                                          ((2**20, 2**20), "more than the 2,147,483,648")])
+def test_huge_sizes_are_refused_before_allocating(sizes, match):
+    with pytest.raises(ValueError, match=match):
+        Linear(*sizes)

@@ -225,3 +225,27 @@ def test_log_softmax_valid_path_unchanged():
     expected = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     np.testing.assert_array_equal(log_softmax(x), expected)
     assert log_softmax(x.astype(np.float32)).dtype == np.float32
+
+
+def test_mse_that_overflows_raises_instead_of_returning_inf():
+    with pytest.raises(ValueError, match="mse overflowed: pred and target differ by up to 2e\\+154"):
+        mse(np.full(3, 1e154), np.full(3, -1e154))
+    with pytest.raises(ValueError, match="mse overflowed"):
+        mse(np.full(2, 3e38, dtype=np.float32), np.full(2, -3e38, dtype=np.float32))
+    loss, _ = mse(np.full(3, 1e150), np.zeros(3))  # large but representable
+    assert loss == pytest.approx(1e300)
+
+
+RAGGED = [[0, 1], [1]]
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: mse(np.zeros((2, 2)), RAGGED), "target must be an array of real numbers .*not rectangular"),
+    (lambda: mse(np.zeros((2, 2)), np.zeros((2, 2)), RAGGED), "mask must be an array of booleans .*not rectangular"),
+    (lambda: softmax_cross_entropy(np.zeros((2, 2, 3)), RAGGED), "targets must be an array of class indices"),
+    (lambda: sigmoid_cross_entropy(np.zeros((2, 2)), RAGGED), "targets must be an array of 0/1 labels"),
+    (lambda: accuracy(np.zeros((2, 2, 3)), np.zeros((2, 2), int), RAGGED), "mask must be an array of booleans"),
+])
+def test_ragged_nested_lists_are_named(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -290,3 +290,40 @@ def test_constructor_rejects_read_only_and_non_float_params(opt_cls):
 def test_adam_rejects_non_numeric_betas(betas):
     with pytest.raises(ValueError, match="betas must be a pair of numbers"):
         Adam({"w": np.ones(2)}, betas=betas)
+
+
+def test_grad_norm_of_tiny_gradients_is_not_zero():
+    # The squares of 1e-300 underflowed: grad_norm said 0.0.
+    assert grad_norm({"w": np.full(3, 1e-300)}) == pytest.approx(np.sqrt(3) * 1e-300, rel=1e-12)
+    assert grad_norm({"w": np.array([1e-160, 0.0]), "b": np.array([1e-160])}) == pytest.approx(
+        np.sqrt(2) * 1e-160, rel=1e-12)
+    assert grad_norm({"w": np.zeros(3)}) == 0.0
+
+
+@pytest.mark.parametrize("make", [lambda p: SGD(p, lr=1e300), lambda p: SGD(p, lr=1e300, momentum=0.5),
+                                  lambda p: Adam(p, lr=1e300)], ids=["sgd", "sgd-momentum", "adam"])
+def test_a_step_that_overflows_raises_and_changes_nothing(make):
+    params = {"w": np.array([1.0, -2.0]), "b": np.array([0.5], dtype=np.float32)}
+    opt = make(params)
+    before = {k: v.copy() for k, v in params.items()}
+    state = {k: {n: a.copy() for n, a in d.items()} for k, d in vars(opt).items() if isinstance(d, dict)}
+    with pytest.raises(ValueError, match=r"step overflowed: .*lower the learning rate.*Nothing was updated"):
+        opt.step({"w": np.array([1e10, 1.0]), "b": np.array([1e10])})
+    for k in params:
+        np.testing.assert_array_equal(params[k], before[k])
+    for attr, d in state.items():
+        for n, a in d.items():
+            np.testing.assert_array_equal(getattr(opt, attr)[n], a, err_msg=f"{attr}[{n}]")
+    assert opt.steps == 0
+
+
+@pytest.mark.parametrize("momentum", [np.int64(0), np.float32(0.5), 0])
+def test_sgd_accepts_numpy_and_integer_momentum(momentum):
+    opt = SGD({"w": np.ones(2)}, lr=0.1, momentum=momentum)
+    assert opt.momentum == float(momentum)
+
+
+@pytest.mark.parametrize("momentum", [True, 1, -0.1, "0.5", None])
+def test_sgd_rejects_bad_momentum(momentum):
+    with pytest.raises(ValueError, match=r"momentum must be a number in \[0, 1\)"):
+        SGD({"w": np.ones(2)}, lr=0.1, momentum=momentum)

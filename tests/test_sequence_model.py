@@ -211,3 +211,8 @@ def test_predict_leaves_the_last_forward_for_backward(other_shape):
 def test_last_step_must_be_a_bool(last_step):
     with pytest.raises(ValueError, match="last_step must be True or False"):
         SequenceModel(ElmanRNN(3, 4, seed=0), Linear(4, 2, seed=0), last_step=last_step)
+
+
+def test_a_linear_layer_is_not_accepted_as_the_rnn():
+    with pytest.raises(ValueError, match="rnn must be a recurrent model .* got a Linear layer"):
+        SequenceModel(Linear(3, 4), Linear(4, 2))

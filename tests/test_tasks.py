@@ -464,3 +464,10 @@ def test_generators_name_a_bad_seed(make, seed):
 def test_generators_reject_non_integer_sizes(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_ragged_ids_and_masks_are_named():
+    with pytest.raises(ValueError, match="ids must be an array of integer ids .*not rectangular"):
+        one_hot([[0, 1], [1]], 3)
+    with pytest.raises(ValueError, match="mask must be an array of booleans .*not rectangular"):
+        one_hot([[0, 1], [1, 2]], 3, mask=[[True, False], [True]])

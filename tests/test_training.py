@@ -244,3 +244,32 @@ def test_evaluate_bad_arguments(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         evaluate(**args)
+
+
+def test_evaluate_leaves_the_forward_pass_for_backward():
+    # evaluate() overwrote the model's forward record: a later backward differentiated the evaluation batch.
+    rng = np.random.default_rng(3)
+    model = SequenceModel(LSTM(2, 3, seed=0), Linear(3, 1, seed=0))
+    x, y = rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2, 1))
+    out = model.forward(x)
+    evaluate(model, mse, [(rng.normal(size=(6, 3, 2)), rng.normal(size=(6, 3, 1)))])
+    dx = model.backward(np.ones_like(out))
+    twin = SequenceModel(LSTM(2, 3, seed=0), Linear(3, 1, seed=0))
+    twin.forward(x)
+    np.testing.assert_array_equal(dx, twin.backward(np.ones_like(out)))
+    rnn = ElmanRNN(2, 3, seed=0)  # a bare model too
+    rnn.forward(x)
+    evaluate(rnn, lambda out, t: mse(out, t), [(x[:1], np.zeros((1, 2, 3)))])
+    assert rnn.backward(np.ones((4, 2, 3))).shape == x.shape
+
+
+@pytest.mark.parametrize("loss, match", [(np.array([1.0, 2.0]), "an array of shape \\(2,\\)"),
+                                         (None, "got NoneType"), ("1.0", "got str")])
+def test_a_loss_fn_whose_loss_is_not_a_number_is_named(loss, match):
+    model = Linear(1, 1, seed=0)
+    bad = lambda out, t: (loss, np.zeros_like(out))  # noqa: E731
+    data = [(np.ones((2, 1)), np.ones((2, 1)))]
+    for run in (lambda: train(model, bad, SGD(model.params, lr=0.1), data, epochs=1, progress=False),
+                lambda: evaluate(model, bad, data)):
+        with pytest.raises(ValueError, match="loss_fn must return \\(loss, dout\\) with loss a real number.*" + match):
+            run()
