@@ -137,3 +137,12 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where every test must run: {reason}"
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """PyTorch, for the tests that compare with it: the only place the numpy tests meet torch.
+
+    A learner without torch can run the rest locally (these are skipped); in CI a skip is a failure.
+    """
+    return pytest.importorskip("torch")

@@ -38,14 +38,3 @@ def test_default_chunking_at_a_realistic_size_matches_torch(monkeypatch, kind, k
     assert len(time_chunks(T, B, 32, reverse=False)[1]) == 2
     r = parity._run_pair(kind, 1, True, False, True, T, B, **kw)
     parity._compare(r, parity.FWD_TOL, parity.GRAD_TOL)
-
-
-def test_time_chunks_cover_every_step_once_in_bptt_order(monkeypatch):
-    monkeypatch.setattr(recurrent, "BPTT_CHUNK_ELEMENTS", 3 * 2 * 5)  # 3 steps of B=2, H=5
-    chunk, spans = time_chunks(10, 2, 5, reverse=False)
-    assert chunk == 3
-    assert spans == [(9, 10), (6, 9), (3, 6), (0, 3)]  # latest steps first
-    chunk, spans = time_chunks(10, 2, 5, reverse=True)
-    assert spans == [(0, 3), (3, 6), (6, 9), (9, 10)]  # the reversed direction's BPTT runs upwards
-    steps = sorted(t for s0, s1 in spans for t in range(s0, s1))
-    assert steps == list(range(10))

@@ -1,7 +1,6 @@
 """The LSTM chapter's claims: the hand-set LSTM reproduces the lecture's worked example up to the sigmoid's leak."""
 import numpy as np
 import pytest
-import torch
 
 from companion.activations import sigmoid
 from companion.experiments.worked_example import (
@@ -111,7 +110,7 @@ def test_tanh_g_and_h_break_the_example():
     np.testing.assert_allclose(run_tanh.a, ref_a, rtol=0, atol=1e-12)
 
 
-def test_tanh_version_matches_torch():
+def test_tanh_version_matches_torch(torch):
     lstm = torch.nn.LSTM(3, 1).double()
     with torch.no_grad():
         for name, value in worked_example_state_dict().items():

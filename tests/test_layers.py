@@ -1,7 +1,6 @@
 """Tests of companion.layers.Linear: shapes, gradients (numeric and torch), init, dtype, errors."""
 import numpy as np
 import pytest
-import torch
 
 from companion.gradcheck import numeric_gradient, relative_error
 from companion.layers import Linear
@@ -34,7 +33,7 @@ def test_gradients_match_centred_differences():
     assert relative_error(numeric_gradient(loss, x), dx) <= 1e-6
 
 
-def test_matches_torch_linear():
+def test_matches_torch_linear(torch):
     rng = np.random.default_rng(2)
     layer = Linear(4, 3, seed=3)
     x = rng.normal(size=(6, 2, 4))

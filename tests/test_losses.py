@@ -1,27 +1,25 @@
 """Tests of companion.losses: values and gradients vs torch and centred differences, masks, stability, errors."""
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 
 from companion.gradcheck import numeric_gradient, relative_error
 from companion.losses import accuracy, log_softmax, mse, sigmoid_cross_entropy, softmax, softmax_cross_entropy
 
 
-def _torch_ce(logits, targets):
+def _torch_ce(torch, logits, targets):
     t = torch.tensor(logits.reshape(-1, logits.shape[-1]), requires_grad=True)
-    loss = F.cross_entropy(t, torch.from_numpy(targets.reshape(-1)))
+    loss = torch.nn.functional.cross_entropy(t, torch.from_numpy(targets.reshape(-1)))
     loss.backward()
     return loss.item(), t.grad.numpy().reshape(logits.shape)
 
 
 @pytest.mark.parametrize("shape", [(7, 4), (5, 3, 4)])
-def test_cross_entropy_matches_torch(shape):
+def test_cross_entropy_matches_torch(torch, shape):
     rng = np.random.default_rng(0)
     logits = rng.normal(size=shape) * 3
     targets = rng.integers(0, 4, size=shape[:-1])
     loss, d = softmax_cross_entropy(logits, targets)
-    tloss, td = _torch_ce(logits, targets)
+    tloss, td = _torch_ce(torch, logits, targets)
     assert loss == pytest.approx(tloss, rel=1e-12)
     np.testing.assert_allclose(d, td, rtol=0, atol=1e-14)
     assert d.shape == logits.shape and d.dtype == logits.dtype
@@ -40,22 +38,22 @@ def test_cross_entropy_gradient_numeric_with_mask():
     assert np.all(d[2:, 1] == 0.0)
 
 
-def test_cross_entropy_mask_equals_loss_on_kept_rows():
+def test_cross_entropy_mask_equals_loss_on_kept_rows(torch):
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(6, 3))
     targets = rng.integers(0, 3, size=6)
     mask = np.array([1, 0, 1, 1, 0, 1])
     loss, d = softmax_cross_entropy(logits, targets, mask)
     keep = mask.astype(bool)
-    tloss, td = _torch_ce(logits[keep], targets[keep])
+    tloss, td = _torch_ce(torch, logits[keep], targets[keep])
     assert loss == pytest.approx(tloss, rel=1e-12)
     np.testing.assert_allclose(d[keep], td, rtol=0, atol=1e-14)
 
 
-def test_cross_entropy_is_stable_for_huge_logits():
+def test_cross_entropy_is_stable_for_huge_logits(torch):
     logits = np.array([[1000.0, 0.0, -1000.0], [-1e4, 1e4, 0.0]])
     loss, d = softmax_cross_entropy(logits, np.array([0, 0]))
-    tloss, td = _torch_ce(logits, np.array([0, 0]))
+    tloss, td = _torch_ce(torch, logits, np.array([0, 0]))
     assert loss == pytest.approx(tloss, rel=1e-12)  # second row: -log softmax = 2e4, mean with 0
     np.testing.assert_allclose(d, td, rtol=0, atol=1e-15)
     assert np.isfinite(d).all()
@@ -90,13 +88,13 @@ def test_cross_entropy_errors(logits, targets, mask, match):
         softmax_cross_entropy(logits, targets, mask)
 
 
-def test_mse_matches_torch_and_numeric():
+def test_mse_matches_torch_and_numeric(torch):
     rng = np.random.default_rng(0)
     pred = rng.normal(size=(5, 3, 2))
     target = rng.normal(size=(5, 3, 2))
     loss, d = mse(pred, target)
     tp = torch.tensor(pred, requires_grad=True)
-    tl = F.mse_loss(tp, torch.from_numpy(target))
+    tl = torch.nn.functional.mse_loss(tp, torch.from_numpy(target))
     tl.backward()
     assert loss == pytest.approx(tl.item(), rel=1e-12)
     np.testing.assert_allclose(d, tp.grad.numpy(), rtol=0, atol=1e-15)
@@ -121,10 +119,10 @@ def test_mse_masks_per_step_or_per_element():
     assert relative_error(num, d) <= 1e-6
 
 
-def test_mse_accepts_integer_targets():
+def test_mse_accepts_integer_targets(torch):
     pred, target = np.array([[1.0], [2.0]]), np.array([[1], [0]])
     loss, _ = mse(pred, target)
-    tl = F.mse_loss(torch.from_numpy(pred), torch.from_numpy(target).double())
+    tl = torch.nn.functional.mse_loss(torch.from_numpy(pred), torch.from_numpy(target).double())
     assert loss == pytest.approx(tl.item(), rel=1e-15)
 
 
@@ -143,7 +141,7 @@ def test_mse_errors(pred, target, mask, match):
         mse(pred, target, mask)
 
 
-def test_sigmoid_cross_entropy_matches_torch_and_is_stable():
+def test_sigmoid_cross_entropy_matches_torch_and_is_stable(torch):
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(6, 2, 1)) * 4
     logits[0, 0, 0], logits[1, 0, 0] = 800.0, -800.0
@@ -153,7 +151,7 @@ def test_sigmoid_cross_entropy_matches_torch_and_is_stable():
     loss, d = sigmoid_cross_entropy(logits, targets, mask)
     keep = np.broadcast_to(mask[..., None], logits.shape).copy()
     tp = torch.tensor(logits, requires_grad=True)
-    tl = F.binary_cross_entropy_with_logits(tp[torch.from_numpy(keep)], torch.from_numpy(targets[keep]).double())
+    tl = torch.nn.functional.binary_cross_entropy_with_logits(tp[torch.from_numpy(keep)], torch.from_numpy(targets[keep]).double())
     tl.backward()
     assert loss == pytest.approx(tl.item(), rel=1e-12)
     np.testing.assert_allclose(d, tp.grad.numpy(), rtol=0, atol=1e-15)

@@ -1,7 +1,6 @@
 """Tests of companion.sequence_model.SequenceModel with the real Elman, LSTM and Jordan models."""
 import numpy as np
 import pytest
-import torch
 
 from companion.elman import ElmanRNN
 from companion.gradcheck import numeric_gradient, relative_error
@@ -86,7 +85,7 @@ def test_optimizer_updates_reach_the_submodels():
     np.testing.assert_allclose(head.params["weight"], before_head - 0.1 * head.grads["weight"])
 
 
-def test_matches_torch_lstm_plus_linear():
+def test_matches_torch_lstm_plus_linear(torch):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(6, 3, 3))
     rnn, head = LSTM(3, 4, bidirectional=True, seed=2), Linear(8, 5, seed=3)
@@ -144,13 +143,22 @@ def test_state_is_passed_through():
     np.testing.assert_allclose(np.concatenate([y1, y2]), model.forward(x), atol=1e-14)
 
 
+class _ForeignLinear:
+    """A head from another library (e.g. torch.nn.Linear): forward/backward-like, but not companion's Linear."""
+
+    in_features, out_features = 4, 2
+
+    def forward(self, x):
+        return x[..., :2]
+
+
 def test_errors():
     with pytest.raises(ValueError, match=r"head.in_features must equal the rnn's output size 8"):
         SequenceModel(ElmanRNN(3, 4, bidirectional=True), Linear(4, 2))
     with pytest.raises(ValueError, match=r"head.in_features must equal the rnn's output size 2"):
         SequenceModel(JordanRNN(3, 4, 2), Linear(4, 2))
     with pytest.raises(ValueError, match="head must be a companion.layers.Linear"):
-        SequenceModel(ElmanRNN(3, 4), torch.nn.Linear(4, 2))
+        SequenceModel(ElmanRNN(3, 4), _ForeignLinear())
     with pytest.raises(ValueError, match="rnn must have forward, backward, params and grads"):
         SequenceModel(object(), Linear(4, 2))
     model = SequenceModel(ElmanRNN(3, 4), Linear(4, 2))

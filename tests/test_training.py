@@ -250,7 +250,7 @@ def test_evaluate_leaves_the_forward_pass_for_backward():
     # evaluate() overwrote the model's forward record: a later backward differentiated the evaluation batch.
     rng = np.random.default_rng(3)
     model = SequenceModel(LSTM(2, 3, seed=0), Linear(3, 1, seed=0))
-    x, y = rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2, 1))
+    x = rng.normal(size=(4, 2, 2))
     out = model.forward(x)
     evaluate(model, mse, [(rng.normal(size=(6, 3, 2)), rng.normal(size=(6, 3, 1)))])
     dx = model.backward(np.ones_like(out))
