@@ -3,7 +3,7 @@ r"""The LSTM's fast sequence path (private): one layer in one direction over a w
 :mod:`companion.lstm` states the model in the chapter's symbols, one step at a time
 (:func:`~companion.lstm.lstm_step_forward`, :func:`~companion.lstm.lstm_step_backward`). This module
 computes the same thing for all T steps with few, large numpy calls; ``tests/test_lstm_kernel.py``
-checks it against a loop of those step functions. Four choices make it fast, each measured with
+checks it against a loop of those step functions. Three choices make it fast, each measured with
 ``benchmarks/`` (see the module's tests and the benchmark's docstring):
 
 **Batch fastest.** Every per-step quantity is stored with the batch as the last axis: the gates of
@@ -25,9 +25,8 @@ not PyTorch's i, f, g, o (:data:`PYTORCH_ORDER`): the three sigmoid gates are th
 is one numpy call. :func:`to_kernel_rows` / :func:`from_kernel_rows` are the only places that
 reorder.
 
-**Sigmoid by tanh.** :math:`f(z) = (1 + \tanh(z/2)) / 2`. The 1/2 is folded into the sigmoid rows of
-``weights`` (an exact scaling), so one ``tanh`` covers the three gates and, with g = tanh, the cell
-input too; it never overflows.
+The sigmoid of the three gates is computed in place as :math:`f(z) = (1 + \tanh(z/2)) / 2`
+(:func:`_sigmoid_`), which never overflows, in four numpy calls on their (3H, B) rows.
 
 Backward visits time in chunks (:func:`companion.recurrent.time_chunks`), latest first. For each
 chunk it computes at once what does not depend on the recurrence (the local derivatives of the
@@ -87,8 +86,21 @@ def from_kernel_rows(m, H):
     return out
 
 
+def _sigmoid_(v):
+    """The sigmoid f(v) = 1 / (1 + exp(-v)), in place, as (1 + tanh(v/2)) / 2: it never overflows.
+
+    >>> v = np.array([-1e4, 0.0, 2.0])
+    >>> _sigmoid_(v); bool(np.allclose(v, [0.0, 0.5, 1 / (1 + np.exp(-2.0))]))
+    True
+    """
+    v *= 0.5
+    np.tanh(v, out=v)
+    v *= 0.5
+    v += 0.5
+
+
 def pack_weights(W, U, b):
-    """``[W | U | b]`` (4H, D + H + 1) in kernel row order, the sigmoid rows [0:3H] halved.
+    """``[W | U | b]`` (4H, D + H + 1) in kernel row order.
 
     Parameters
     ----------
@@ -101,21 +113,13 @@ def pack_weights(W, U, b):
     weights = np.empty((4 * H, D + H + 1), dtype=W.dtype)  # (4H, K)
     for kernel, pytorch in _blocks(H):
         weights[kernel, :D], weights[kernel, D:D + H], weights[kernel, D + H] = W[pytorch], U[pytorch], b[pytorch]
-    weights[:3 * H] *= 0.5  # z/2 of the sigmoid-by-tanh (exact)
     return weights
 
 
-def _unhalved(weights):
-    """``weights`` with the sigmoid rows doubled back (exact): [W | U | b] in kernel row order."""
-    full = weights.copy()
-    full[:full.shape[0] // 4 * 3] *= 2
-    return full
-
-
 def unpack_weights(weights, D):
-    """Inverse of :func:`pack_weights`: ``(W, U, b)`` in PyTorch's layout (exact)."""
+    """Inverse of :func:`pack_weights`: ``(W, U, b)`` in PyTorch's layout."""
     H = weights.shape[0] // 4
-    full = from_kernel_rows(_unhalved(weights), H)
+    full = from_kernel_rows(weights, H)
     return full[:, :D], full[:, D:D + H], full[:, D + H]
 
 
@@ -203,13 +207,11 @@ def forward(x, W, U, b, a0, c0, reverse, g_tanh, h_tanh, pool):
     tmp = np.empty((H, B), dtype=x.dtype)
     for t in steps:
         prev, cur = (t, t + 1) if not reverse else (t + 1, t)
-        zz = gates[t]  # (4H, B), rows z_o/2, z_i/2, z_f/2, z
+        zz = gates[t]  # (4H, B), rows z_o, z_i, z_f, z
         np.matmul(weights, reads[:, prev], out=zz)  # from x_t, a_{t-1} and the bias in one product
-        halves = zz[:3 * H]
-        squashed = zz if g_tanh else halves  # with g = tanh, g(z) = tanh(z) in the same call
-        np.tanh(squashed, out=squashed)
-        halves *= 0.5
-        halves += 0.5  # f(z) = (1 + tanh(z/2)) / 2
+        _sigmoid_(zz[:3 * H])  # f(z_o), f(z_i), f(z_f)
+        if g_tanh:
+            np.tanh(zz[3 * H:], out=zz[3 * H:])  # g(z)
         out_gate, in_gate, forget_gate, g_z = zz[:H], zz[H:2 * H], zz[2 * H:3 * H], zz[3 * H:]
         c = memory[cur]  # (H, B)
         np.multiply(g_z, in_gate, out=c)
@@ -250,9 +252,8 @@ def backward(cache, dout, da_n, dc_n, g_tanh, h_tanh, pool):
     T, B, D, H = cache._sizes
     K = reads.shape[0]
     dtype = gates.dtype
-    full = _unhalved(weights)  # (4H, K) the forward's [W | U | b], kernel rows
-    W_k = full[:, :D]  # (4H, D)
-    U_kT = full[:, D:D + H].T  # (H, 4H), a transposed view: BLAS reads it as fast
+    W_k = weights[:, :D]  # (4H, D) the forward's weights, kernel rows
+    U_kT = weights[:, D:D + H].T  # (H, 4H), a transposed view: BLAS reads it as fast
     da = np.zeros((H, B), dtype=dtype) if da_n is None else da_n.T.copy()  # into a_t, from step t+1
     dc = np.zeros((H, B), dtype=dtype) if dc_n is None else dc_n.T.copy()  # into c', from step t+1
     dc_prev = np.empty((H, B), dtype=dtype)

@@ -96,8 +96,9 @@ def test_packed_weights_unpack_exactly():
     W, U, b = rng.normal(size=(8, 3)), rng.normal(size=(8, 2)), rng.normal(size=8)
     packed = kernel.pack_weights(W, U, b)
     assert packed.shape == (8, 3 + 2 + 1)
-    assert_array_equal(packed[:2, :3], W[6:8] / 2)  # the o rows, halved for the sigmoid-by-tanh
-    assert_array_equal(packed[6:, :3], W[4:6])  # the g rows, as they are
+    assert_array_equal(packed[:2, :3], W[6:8])  # the o rows first
+    assert_array_equal(packed[6:, :3], W[4:6])  # the g rows last
+    assert_array_equal(packed[:, 5], kernel.to_kernel_rows(b, 2))
     for got, want in zip(kernel.unpack_weights(packed, 3), (W, U, b)):
         assert_array_equal(got, want)
 
