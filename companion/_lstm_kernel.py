@@ -228,6 +228,52 @@ def forward(x, W, U, b, a0, c0, reverse, g_tanh, h_tanh, pool):
     return out, (reads[D:D + H, last].T.copy(), memory[last].T.copy()), cache
 
 
+def _local_derivatives(opened, c_new, c_old, g_tanh, h_tanh, da_to_dc, h_c, local):
+    r"""What BPTT needs of a chunk of n steps that does not depend on the recurrence, into the last three.
+
+    Parameters
+    ----------
+    opened : ndarray, (n, 4H, B)
+        The steps' f(z_o), f(z_i), f(z_f), g(z) (kernel rows).
+    c_new, c_old : ndarray, (n, H, B)
+        The memory after (c') and before (c) each step.
+    g_tanh, h_tanh : bool
+    da_to_dc : ndarray, (n, H, B), output
+        :math:`f(z_o) h'(c')`, the factor of da in :math:`dc' = dc + da\, f(z_o) h'(c')`.
+    h_c : ndarray, (n, H, B)
+        Work space for :math:`h(c')`.
+    local : ndarray, (n, 4H, B), output
+        The local derivatives, kernel rows: :math:`dz_o = da \cdot` ``local[:, :H]``, and
+        :math:`dz_i, dz_f, dz = dc' \cdot` the three other blocks.
+    """
+    H = c_new.shape[1]
+    out_gate, in_gate, forget_gate, g_z = opened[:, :H], opened[:, H:2 * H], opened[:, 2 * H:3 * H], opened[:, 3 * H:]
+    if h_tanh:
+        np.tanh(c_new, out=h_c)
+        np.multiply(h_c, h_c, out=da_to_dc)
+        np.subtract(1.0, da_to_dc, out=da_to_dc)
+        da_to_dc *= out_gate  # f(z_o) (1 - h(c')^2)
+    else:
+        h_c = c_new
+        np.copyto(da_to_dc, out_gate)
+    local_o, local_i, local_f, local_g = local[:, :H], local[:, H:2 * H], local[:, 2 * H:3 * H], local[:, 3 * H:]
+    np.subtract(1.0, out_gate, out=local_o)
+    local_o *= out_gate
+    local_o *= h_c  # h(c') f'(z_o)
+    np.subtract(1.0, in_gate, out=local_i)
+    local_i *= in_gate
+    local_i *= g_z  # g(z) f'(z_i)
+    np.subtract(1.0, forget_gate, out=local_f)
+    local_f *= forget_gate
+    local_f *= c_old  # c f'(z_f)
+    if g_tanh:
+        np.multiply(g_z, g_z, out=local_g)
+        np.subtract(1.0, local_g, out=local_g)
+        local_g *= in_gate  # f(z_i) g'(z)
+    else:
+        np.copyto(local_g, in_gate)
+
+
 def backward(cache, dout, da_n, dc_n, g_tanh, h_tanh, pool):
     """Backpropagation through time of :func:`forward`.
 
@@ -268,37 +314,10 @@ def backward(cache, dout, da_n, dc_n, g_tanh, h_tanh, pool):
     for s0, s1 in spans:
         n = s1 - s0
         opened = gates[s0:s1]  # (n, 4H, B)
-        out_gate, in_gate, forget_gate, g_z = (opened[:, :H], opened[:, H:2 * H], opened[:, 2 * H:3 * H],
-                                               opened[:, 3 * H:])
         c_new = memory[s0 + 1:s1 + 1] if not reverse else memory[s0:s1]  # c' of these steps
         c_old = memory[s0:s1] if not reverse else memory[s0 + 1:s1 + 1]  # c before these steps
-        da_to_dc, h_c, da_out, local = da_to_dc_buf[:n], h_c_buf[:n], da_out_buf[:n], local_buf[:n]
-        # dc' = dc + da f(z_o) h'(c'): the factor of da
-        if h_tanh:
-            np.tanh(c_new, out=h_c)
-            np.multiply(h_c, h_c, out=da_to_dc)
-            np.subtract(1.0, da_to_dc, out=da_to_dc)
-            da_to_dc *= out_gate
-        else:
-            h_c = c_new
-            np.copyto(da_to_dc, out_gate)
-        # The local derivatives: dz_o = da * local_o, and dz_i, dz_f, dz = dc' * local_i, local_f, local_g.
-        local_o, local_i, local_f, local_g = local[:, :H], local[:, H:2 * H], local[:, 2 * H:3 * H], local[:, 3 * H:]
-        np.subtract(1.0, out_gate, out=local_o)
-        local_o *= out_gate
-        local_o *= h_c  # h(c') f'(z_o)
-        np.subtract(1.0, in_gate, out=local_i)
-        local_i *= in_gate
-        local_i *= g_z  # g(z) f'(z_i)
-        np.subtract(1.0, forget_gate, out=local_f)
-        local_f *= forget_gate
-        local_f *= c_old  # c f'(z_f)
-        if g_tanh:
-            np.multiply(g_z, g_z, out=local_g)
-            np.subtract(1.0, local_g, out=local_g)
-            local_g *= in_gate  # f(z_i) g'(z)
-        else:
-            np.copyto(local_g, in_gate)
+        da_to_dc, da_out, local = da_to_dc_buf[:n], da_out_buf[:n], local_buf[:n]
+        _local_derivatives(opened, c_new, c_old, g_tanh, h_tanh, da_to_dc, h_c_buf[:n], local)
         np.copyto(da_out, dout[s0:s1].transpose(0, 2, 1))  # (n, H, B)
         local4 = local.reshape(n, 4, H, B)
         for k in (range(n - 1, -1, -1) if not reverse else range(n)):
