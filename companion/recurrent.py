@@ -86,6 +86,7 @@ class StackedRecurrent(ParamsMixin):
     _gates = 1  # blocks of H rows in the weight matrices (4 for the LSTM)
     _keeps_input = True  # the caches keep the layer input itself (so forward passes them a private copy)
     _state_parts = 1  # 1: h; 2: (h, c)
+    _separate_biases = False  # True: the recurrence gets (b_ih, b_hh) and returns their two gradients (GRU)
 
     def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False, batch_first=False,
                  dtype=np.float64, seed=None):
@@ -210,7 +211,8 @@ class StackedRecurrent(ParamsMixin):
                 k = layer * nd + d
                 w_ih, w_hh, b_ih, b_hh = (self.params[n] for n in self._param_names(layer, d))
                 s0 = tuple(np.zeros((B, H), self.dtype) if p is None else p[k] for p in init)
-                out_d, final, cache = self._direction_forward(layer_in, w_ih, w_hh, b_ih + b_hh, s0, d == 1)
+                bias = (b_ih, b_hh) if self._separate_biases else b_ih + b_hh  # only the sum matters, but for the GRU
+                out_d, final, cache = self._direction_forward(layer_in, w_ih, w_hh, bias, s0, d == 1)
                 for target, value in zip(finals, final):
                     target[k] = value
                 outs.append(out_d)  # (T, B, H)
@@ -261,8 +263,9 @@ class StackedRecurrent(ParamsMixin):
                 w_ih, w_hh, b_ih, b_hh = self._param_names(layer, d)
                 np.copyto(self.grads[w_ih], dW)
                 np.copyto(self.grads[w_hh], dU)
-                np.copyto(self.grads[b_ih], db)
-                np.copyto(self.grads[b_hh], db)
+                db_ih, db_hh = db if self._separate_biases else (db, db)
+                np.copyto(self.grads[b_ih], db_ih)
+                np.copyto(self.grads[b_hh], db_hh)
                 for target, value in zip(dinit, ds0):
                     target[k] = value
                 if dX is None:
