@@ -1,4 +1,4 @@
-"""The numpy models against torch.nn.RNN / torch.nn.LSTM on identical weights (float64 and float32).
+"""The numpy models against torch.nn.RNN / torch.nn.LSTM / torch.nn.GRU on identical weights (float64 and float32).
 
 torch is a test-only dependency (requirements-test.txt); the package never imports it.
 """
@@ -7,6 +7,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from companion.elman import ElmanRNN
+from companion.gru import GRU
 from companion.lstm import LSTM
 
 torch = pytest.importorskip("torch")  # every test here compares with torch; CI counts a skip as a failure
@@ -37,6 +38,10 @@ def _run_pair(kind, num_layers, bidirectional, batch_first, with_state, T, B, dt
         tm = torch.nn.LSTM(D, H, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first)
         nm = LSTM(D, H, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first,
                   dtype=dtype, seed=1)
+    elif kind == "gru":
+        tm = torch.nn.GRU(D, H, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first)
+        nm = GRU(D, H, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first,
+                 dtype=dtype, seed=1)
     else:
         tm = torch.nn.RNN(D, H, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first, **kw)
         nm = ElmanRNN(D, H, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first,
@@ -101,16 +106,33 @@ def test_elman_matches_torch_rnn_float64(nonlinearity, num_layers, bidirectional
              FWD_TOL, GRAD_TOL)
 
 
-@pytest.mark.parametrize("kind", ["lstm", "rnn"])
+@pytest.mark.parametrize("num_layers,bidirectional,batch_first,with_state,T,B", CONFIGS)
+def test_gru_matches_torch_float64(num_layers, bidirectional, batch_first, with_state, T, B):
+    _compare(_run_pair("gru", num_layers, bidirectional, batch_first, with_state, T, B), FWD_TOL, GRAD_TOL)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "rnn", "gru"])
 def test_float32_matches_torch_loosely(kind):
     r = _run_pair(kind, 2, True, False, True, 6, 3, dtype=np.float32)
     assert r["out"].dtype == np.float32 and r["dx"].dtype == np.float32
     _compare(r, 1e-5, 1e-4)
 
 
-def test_longer_lstm_sequence_float64():
-    r = _run_pair("lstm", 1, True, False, True, 60, 4)
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_longer_sequence_float64(kind):
+    r = _run_pair(kind, 1, True, False, True, 60, 4)
     _compare(r, FWD_TOL, GRAD_TOL)
+
+
+def test_gru_state_dict_round_trip_into_torch():
+    nm = GRU(D, H, num_layers=2, bidirectional=True, seed=3)
+    tm = torch.nn.GRU(D, H, num_layers=2, bidirectional=True).double()
+    tm.load_state_dict({k: torch.from_numpy(v) for k, v in nm.torch_state_dict().items()})
+    x = np.random.default_rng(0).normal(size=(4, 2, D))
+    out, h_n = nm.forward(x)
+    tout, th = tm(torch.from_numpy(x))
+    assert_allclose(out, tout.detach().numpy(), rtol=0, atol=FWD_TOL)
+    assert_allclose(h_n, th.detach().numpy(), rtol=0, atol=FWD_TOL)
 
 
 def test_state_dict_round_trip_into_torch():
