@@ -42,6 +42,7 @@ from companion.recurrent import StackedRecurrent, time_chunks, time_indices
 __all__ = ["ElmanStepCache", "ElmanStepGrads", "elman_step_forward", "elman_step_backward", "ElmanRNN"]
 
 _NONLINEARITIES = ("tanh", "relu")
+_INITS = ("uniform", "identity")
 
 
 class ElmanStepCache(NamedTuple):
@@ -216,6 +217,12 @@ class ElmanRNN(StackedRecurrent):
     batch_first : bool, default False
         x and out are (B, T, .) instead of (T, B, .).
     nonlinearity : {"tanh", "relu"}
+    init : {"uniform", "identity"}, default "uniform"
+        ``"uniform"``: every weight and bias U(-1/sqrt(H), 1/sqrt(H)), like PyTorch.
+        ``"identity"``: the recurrent matrices start as the identity and the biases at zero; with
+        ``nonlinearity="relu"`` this is the IRNN of Le, Jaitly & Hinton (2015), whose state is
+        carried over unchanged at first. The input weights keep the uniform initialisation (our
+        choice).
     dtype : np.float64 or np.float32
     seed : None, int or numpy.random.Generator
 
@@ -234,18 +241,33 @@ class ElmanRNN(StackedRecurrent):
     >>> out, h_n = rnn.forward(np.zeros((4, 6, 2)))     # (B, T, D)
     >>> out.shape, h_n.shape, rnn.hidden_states(layer=1, direction=1).shape
     ((4, 6, 6), (4, 4, 3), (6, 4, 3))
+
+    The IRNN (ReLU, identity recurrence, zero bias) keeps a positive state as it is:
+
+    >>> irnn = ElmanRNN(1, 2, nonlinearity="relu", init="identity", seed=0)
+    >>> out, h_n = irnn.forward(np.zeros((5, 1, 1)), np.array([[[1.0, 2.0]]]))
+    >>> h_n
+    array([[[1., 2.]]])
     """
 
     _gates = 1
     _state_parts = 1
 
     def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False, batch_first=False,
-                 nonlinearity="tanh", dtype=np.float64, seed=None):
+                 nonlinearity="tanh", init="uniform", dtype=np.float64, seed=None):
         self.nonlinearity = check_choice(nonlinearity, "nonlinearity", _NONLINEARITIES)
+        self.init = check_choice(init, "init", _INITS)
         super().__init__(input_size, hidden_size, num_layers, bidirectional, batch_first, dtype, seed)
+        if self.init == "identity":  # after the uniform draws, so a seed gives the same input weights
+            for name, p in self.params.items():
+                if name.startswith("weight_hh"):
+                    p[...] = np.eye(self.hidden_size)
+                elif name.startswith("bias"):
+                    p[...] = 0.0
 
     def _repr_extra(self):
-        return [] if self.nonlinearity == "tanh" else [f"nonlinearity={self.nonlinearity!r}"]
+        extra = [] if self.nonlinearity == "tanh" else [f"nonlinearity={self.nonlinearity!r}"]
+        return extra + ([] if self.init == "uniform" else [f"init={self.init!r}"])
 
     def _unbounded(self):
         return self.nonlinearity == "relu"

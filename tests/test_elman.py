@@ -159,3 +159,29 @@ def test_backward_after_a_parameter_update_differentiates_the_forward_pass(bidir
     assert_allclose(rnn.backward(dout), want, rtol=0, atol=0)
     for name in rnn.grads:
         assert_allclose(rnn.grads[name], twin.grads[name], rtol=0, atol=0, err_msg=name)
+
+
+def test_identity_init_is_the_irnn():
+    irnn = ElmanRNN(3, 4, num_layers=2, bidirectional=True, nonlinearity="relu", init="identity", seed=0)
+    plain = ElmanRNN(3, 4, num_layers=2, bidirectional=True, nonlinearity="relu", seed=0)
+    for name, p in irnn.params.items():
+        if name.startswith("weight_hh"):
+            assert_allclose(p, np.eye(4), rtol=0, atol=0)
+        elif name.startswith("bias"):
+            assert_allclose(p, 0.0, rtol=0, atol=0)
+        else:  # the input weights keep the uniform initialisation of the same seed
+            assert_allclose(p, plain.params[name], rtol=0, atol=0)
+    assert repr(irnn) == "ElmanRNN(3, 4, num_layers=2, bidirectional=True, nonlinearity='relu', init='identity')"
+    # with no input a non-negative state is carried over unchanged, however many steps
+    one = ElmanRNN(1, 3, nonlinearity="relu", init="identity", seed=0)
+    h0 = np.array([[[0.5, 2.0, 0.0]]])
+    out, h_n = one.forward(np.zeros((50, 1, 1)), h0)
+    assert_allclose(h_n, h0, rtol=0, atol=0)
+    dx = one.backward(np.zeros_like(out), np.ones_like(h_n))
+    assert_allclose(one.state_grad, [[[1.0, 1.0, 0.0]]], rtol=0, atol=0)  # ReLU'(0) = 0 for the zero unit
+    assert dx.shape == (50, 1, 1)
+    errs = check_model_gradients(ElmanRNN(2, 3, nonlinearity="relu", init="identity", seed=1),
+                                 np.random.default_rng(0).normal(size=(5, 2, 2)))
+    assert max(errs.values()) < TOL, errs
+    with pytest.raises(ValueError, match="init must be one of"):
+        ElmanRNN(3, 4, init="orthogonal")
