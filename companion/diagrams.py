@@ -12,7 +12,8 @@ Every drawn element carries a ``gid`` so that tests (and curious readers) can fi
   ``<to>`` are the gids of the two ends (an arrow between two patches also keeps them as ``patchA``/``patchB``).
 
 Notation follows the chapters: inputs :math:`x_t`, hidden layers :math:`h_t`, outputs :math:`y_t`; the LSTM has
-the four inputs :math:`z, z_i, z_f, z_o`, the memory :math:`c \\to c'` and the output :math:`a`.
+the four inputs :math:`z, z_i, z_f, z_o`, the memory :math:`c \\to c'` and the output :math:`a`; the GRU has the
+reset gate :math:`r`, the update gate :math:`z` and the candidate :math:`n`.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
-__all__ = ["draw_deep_rnn", "draw_elman_jordan", "draw_bidirectional", "draw_lstm_cell"]
+__all__ = ["draw_deep_rnn", "draw_elman_jordan", "draw_bidirectional", "draw_lstm_cell", "draw_gru_cell"]
 
 # one palette for every diagram: (face, edge)
 _COLORS = {
@@ -442,6 +443,95 @@ def draw_lstm_cell() -> Figure:
             color="#444444", gid="note:gates")
     ax.set_title("LSTM memory cell: 4 inputs ($z$, $z_i$, $z_f$, $z_o$), 1 output ($a$)", fontsize=13)
     xlim, ylim = (-4.6, 6.9), (-0.9, 9.9)
+    _finish(ax, xlim, ylim)
+    _fit(fig, xlim, ylim, scale=0.62)
+    return fig
+
+
+def draw_gru_cell() -> Figure:
+    """Draw the GRU cell in PyTorch's convention (the one :class:`companion.gru.GRU` follows).
+
+    The state runs along the top: :math:`h_{t-1}` is scaled by the update gate :math:`z` and added to the
+    candidate :math:`n` scaled by :math:`1 - z`, giving :math:`h_t = (1 - z)\\,n + z\\,h_{t-1}`. Below, the
+    reset gate :math:`r` scales the recurrent product :math:`U_n h_{t-1} + b_{hn}` (after it is computed), which
+    is added to the input part :math:`W_n x_t + b_{in}` and squashed by tanh into :math:`n`. There is no separate
+    memory: the state is also the output.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes: gate circles ``"gate:reset"`` and ``"gate:update"``, the activation ``"act:tanh"``, products
+        ``"op:mul:reset"``, ``"op:mul:keep"`` (z h), ``"op:mul:candidate"`` ((1 - z) n), the sums ``"op:add:candidate"``
+        and ``"op:add"``, ``"op:one-minus"``; input texts ``"in:h_prev"``, ``"in:reset"``, ``"in:update"``,
+        ``"in:hn"``, ``"in:xn"`` and the output ``"out:h"``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = draw_gru_cell()
+    >>> ax = fig.axes[0]
+    >>> sorted(p.get_gid() for p in ax.patches if p.get_gid().startswith("gate:"))
+    ['gate:reset', 'gate:update']
+    >>> sum(p.get_gid().startswith("op:mul") for p in ax.patches)
+    3
+    >>> plt.close(fig)
+    """
+    fig, ax = plt.subplots()
+    gate_color = _COLORS["gate"][1]
+
+    def label(gid, x, y, text, **kw):
+        ax.text(x, y, text, ha="center", va="center", fontsize=kw.pop("fontsize", 13), gid=gid, **kw)
+        return _Node(None, x, y, 0, 0)
+
+    # candidate: n = tanh(W_n x + b_in + r * (U_n h + b_hn))
+    gr = _circle(ax, -3.2, 1.8, r"$\sigma$", "gate:reset", "gate", radius=0.36)
+    r_in = label("in:reset", -3.2, 0.3, "$x_t,\\ h_{t-1}$")
+    _arrow(ax, r_in, gr, "input", start=(-3.2, 0.6), a_gid="in:reset")
+    ax.text(-3.2, 2.35, "reset gate $r$", ha="center", va="bottom", fontsize=10, gid="gate:reset:name")
+    hn = label("in:hn", -0.6, 0.3, "$U_n h_{t-1} + b_{hn}$")
+    mul_r = _circle(ax, -0.6, 1.8, r"$\times$", "op:mul:reset", "op", radius=0.26, fontsize=14)
+    _arrow(ax, hn, mul_r, "input", start=(-0.6, 0.6), a_gid="in:hn")
+    _arrow(ax, gr, mul_r, "gate", color=gate_color)
+    xn = label("in:xn", 2.2, 0.3, "$W_n x_t + b_{in}$")
+    add_n = _circle(ax, 2.2, 1.8, "$+$", "op:add:candidate", "op", radius=0.26, fontsize=14)
+    _arrow(ax, xn, add_n, "input", start=(2.2, 0.6), a_gid="in:xn")
+    _arrow(ax, mul_r, add_n, "flow")
+    tanh = _circle(ax, 2.2, 3.2, "tanh", "act:tanh", "gate", radius=0.42, fontsize=11)
+    _arrow(ax, add_n, tanh, "flow")
+    mul_n = _circle(ax, 2.2, 4.7, r"$\times$", "op:mul:candidate", "op", radius=0.26, fontsize=14)
+    _arrow(ax, tanh, mul_n, "flow")
+    ax.text(2.5, 3.95, "$n$", ha="left", va="center", fontsize=12, gid="value:n")
+
+    # update gate: z scales the old state, 1 - z the candidate
+    gz = _circle(ax, -1.6, 4.7, r"$\sigma$", "gate:update", "gate", radius=0.36)
+    z_in = label("in:update", -3.6, 4.7, "$x_t,\\ h_{t-1}$")
+    _arrow(ax, z_in, gz, "input", start=(-2.85, 4.7), a_gid="in:update")
+    ax.text(-1.6, 4.15, "update gate $z$", ha="center", va="top", fontsize=10, gid="gate:update:name")
+    one_minus = _circle(ax, 0.4, 4.7, "$1-$", "op:one-minus", "op", radius=0.3, fontsize=11)
+    _arrow(ax, gz, one_minus, "gate", color=gate_color)
+    _arrow(ax, one_minus, mul_n, "gate", color=gate_color)
+
+    # the state line: h_{t-1} -> (x z) -> (+) -> h_t
+    h_prev = label("in:h_prev", -4.6, 6.3, "$h_{t-1}$", fontsize=15)
+    mul_z = _circle(ax, -1.6, 6.3, r"$\times$", "op:mul:keep", "op", radius=0.26, fontsize=14)
+    _arrow(ax, h_prev, mul_z, "state", color=_HIGHLIGHT, lw=2.0, start=(-4.1, 6.3), a_gid="in:h_prev")
+    _arrow(ax, gz, mul_z, "gate", color=gate_color)
+    add = _circle(ax, 2.2, 6.3, "$+$", "op:add", "op", radius=0.26, fontsize=14)
+    _arrow(ax, mul_z, add, "state", color=_HIGHLIGHT, lw=2.0)
+    _arrow(ax, mul_n, add, "flow")
+    h_out = label("out:h", 4.6, 6.3, "$h_t$", fontsize=15)
+    _arrow(ax, add, h_out, "state", color=_HIGHLIGHT, lw=2.0, end=(4.15, 6.3), b_gid="out:h")
+    ax.text(0.3, 6.5, "$z\\,h_{t-1}$", ha="center", va="bottom", fontsize=11, gid="value:zh")
+
+    ax.text(3.3, 2.5, "$n = \\tanh(W_n x_t + b_{in} + r \\odot (U_n h_{t-1} + b_{hn}))$", ha="left",
+            va="center", fontsize=12, bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="#888888"), gid="eq:candidate")
+    ax.text(3.3, 5.0, "$h_t = (1 - z) \\odot n + z \\odot h_{t-1}$", ha="left", va="center", fontsize=12,
+            bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=_HIGHLIGHT), gid="eq:state")
+    ax.text(0.5, 0.01, "$\\sigma$ = sigmoid. The reset gate acts after the product $U_n h_{t-1}$ (PyTorch); "
+            "the state is also the output.", transform=ax.transAxes, ha="center", va="bottom", fontsize=10,
+            color="#444444", gid="note:gates")
+    ax.set_title("GRU cell: 2 gates ($r$, $z$), a candidate $n$, one state $h$", fontsize=13)
+    xlim, ylim = (-5.2, 10.8), (-0.6, 7.0)
     _finish(ax, xlim, ylim)
     _fit(fig, xlim, ylim, scale=0.62)
     return fig

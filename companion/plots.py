@@ -21,6 +21,7 @@ __all__ = [
     "plot_lstm_trace",
     "plot_error_by_position",
     "plot_gradient_norms",
+    "plot_gradient_flow",
     "plot_bar_table",
     "plot_gate_opening",
 ]
@@ -548,6 +549,61 @@ def plot_gradient_norms(k, norms, logy: bool = True, title: str | None = None,
     """
     return _plot_series(norms, "$k$ (steps back in time)", ylabel, title=title, logy=logy, baseline=None, ax=None,
                         markers=True, x=k, name="norms", x_name="k")
+
+
+def plot_gradient_flow(panels, title: str | None = None,
+                       ylabel: str = r"$\|\partial \hat y / \partial x_t\|$") -> Figure:
+    """Plot, per model, the gradient reaching each step of the input from an output read after the last step.
+
+    One panel per situation (e.g. at initialisation, after training), side by side with a shared logarithmic
+    y axis, so that a gradient that vanishes on its way back in time shows as a line falling to the left.
+
+    Parameters
+    ----------
+    panels : dict[str, dict[str, array_like of shape (T,)]]
+        Panel title -> (model label -> gradient norm at steps 1..T, in time order). Every series of every panel
+        must have the same length T and positive values (a log axis).
+    title : str, optional
+        Figure title.
+    ylabel : str
+        Label of the y axis (of the first panel).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        ``panels`` not a non-empty dict of non-empty dicts of 1-D real series, series of different lengths, or a
+        value <= 0.
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt
+    >>> t = np.arange(1, 11)
+    >>> fig = plot_gradient_flow({"at initialisation": {"RNN": 0.5 ** (10 - t), "LSTM": 0.9 ** (10 - t)},
+    ...                           "after training": {"RNN": 0.6 ** (10 - t), "LSTM": 0.95 ** (10 - t)}})
+    >>> len(fig.axes), fig.axes[1].get_title()
+    (2, 'after training')
+    >>> plt.close(fig)
+    """
+    if not isinstance(panels, Mapping) or not panels:
+        raise ValueError("panels must be a non-empty dict mapping a panel title to a dict of labelled 1-D arrays")
+    data = {str(name): _as_series(series, f"panels[{name!r}]") for name, series in panels.items()}
+    lengths = {v.size for series in data.values() for v in series.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"every series in panels must have the same length T; got lengths {sorted(lengths)}")
+    T = lengths.pop()
+    t = np.arange(1, T + 1)
+    fig, axes = plt.subplots(1, len(data), figsize=(5.2 * len(data), 4.0), sharey=True, layout="constrained",
+                             squeeze=False)
+    for k, (ax, (name, series)) in enumerate(zip(axes[0], data.items())):
+        _plot_series(series, "step $t$", ylabel if k == 0 else None, title=name, logy=True, baseline=None, ax=ax,
+                     markers=False, x=t, name=f"panels[{name!r}]", x_name="steps")
+    if title:
+        fig.suptitle(title, fontsize=_TITLE_SIZE)
+    return fig
 
 
 def plot_bar_table(values, ylabel: str, title: str | None = None, baseline=None, fmt: str = "{:.3f}") -> Figure:

@@ -50,6 +50,7 @@ CASES = {
     "draw_elman_jordan": diagrams.draw_elman_jordan,
     "draw_bidirectional": lambda: diagrams.draw_bidirectional(steps=3),
     "draw_lstm_cell": diagrams.draw_lstm_cell,
+    "draw_gru_cell": diagrams.draw_gru_cell,
     "plot_series": lambda: plots.plot_series({"a": 0.9 ** np.arange(30), "b": 0.8 ** np.arange(30)}, "step", "loss",
                                              title="series", logy=True, baseline=(0.05, "baseline")),
     "plot_heatmaps": _heatmaps,
@@ -58,6 +59,10 @@ CASES = {
                                                                    highlight_phase=2, ylabel="squared error"),
     "plot_gradient_norms": lambda: plots.plot_gradient_norms(np.arange(1, 11), {"0.9": 0.9 ** np.arange(1, 11),
                                                                                 "1.1": 1.1 ** np.arange(1, 11)}),
+    "plot_gradient_flow": lambda: plots.plot_gradient_flow(
+        {"at initialisation": {"RNN": 0.5 ** np.arange(19, -1, -1.0), "GRU": 0.8 ** np.arange(19, -1, -1.0)},
+         "after training": {"RNN": 0.6 ** np.arange(19, -1, -1.0), "GRU": 0.95 ** np.arange(19, -1, -1.0)}},
+        title="gradient flow"),
     "plot_bar_table": lambda: plots.plot_bar_table({"LSTM": 0.98, "Elman": 0.14}, "solved", baseline=0.15),
     "plot_gate_opening": plots.plot_gate_opening,
 }
