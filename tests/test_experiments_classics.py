@@ -146,7 +146,7 @@ def test_adding_problem_records_learning_curves(adding_results):
 
 def test_adding_problem_input_checks():
     with pytest.raises(ValueError, match="model"):
-        adding_problem_experiment("gru")
+        adding_problem_experiment("transformer")
     with pytest.raises(ValueError, match="stages"):
         adding_problem_experiment("lstm", stages=[(10, 5, 0.01)])
     with pytest.raises(ValueError, match="batch_size"):

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import functools
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
 from companion.elman import ElmanRNN
+from companion.gru import GRU
 from companion.layers import Linear
 from companion.losses import mse, sigmoid_cross_entropy
 from companion.lstm import LSTM
@@ -47,6 +48,8 @@ __all__ = [
     "AddingStage",
     "AddingResult",
     "DEFAULT_CURRICULUM",
+    "ADDING_MODELS",
+    "make_adding_rnn",
     "adding_problem_experiment",
     "adding_seed_table",
     "format_adding_seed_table",
@@ -535,7 +538,7 @@ class AddingResult:
     Attributes
     ----------
     model : str
-        ``"lstm"`` or ``"elman"``.
+        One of :data:`ADDING_MODELS`.
     hidden_size : int
     n_params : int
         Number of trained parameters (recurrent layer and output layer).
@@ -563,6 +566,8 @@ class AddingResult:
         Success rate of always predicting 0.5 on the same held-out set.
     tolerance : float
         The success criterion (0.04, Hochreiter & Schmidhuber's).
+    net : SequenceModel
+        The trained network (not compared, not shown in the repr).
     """
 
     model: str
@@ -580,6 +585,7 @@ class AddingResult:
     baseline_mse: float
     baseline_success: float
     tolerance: float
+    net: object = field(default=None, repr=False, compare=False)
 
     @property
     def T(self):
@@ -593,6 +599,37 @@ class _Subset(NamedTuple):
     tolerance: float
 
 
+#: The recurrent layers :func:`adding_problem_experiment` can train: tanh Elman network, IRNN (ReLU Elman
+#: network, identity recurrence), LSTM and GRU.
+ADDING_MODELS = ("elman", "irnn", "lstm", "gru")
+
+
+def make_adding_rnn(model, hidden_size, seed=None, forget_bias=1.0, input_size=2):
+    """The recurrent layer ``model`` (one of :data:`ADDING_MODELS`) as the adding problem trains it.
+
+    The LSTM's forget-gate bias starts at ``forget_bias`` (added to PyTorch's initialisation); every
+    other model keeps its default initialisation.
+
+    Examples
+    --------
+    >>> make_adding_rnn("irnn", 4, seed=0)
+    ElmanRNN(2, 4, nonlinearity='relu', init='identity')
+    """
+    if model not in ADDING_MODELS:
+        raise ValueError(f"model must be one of {ADDING_MODELS}; got {model!r}")
+    H = _check_int(hidden_size, "hidden_size")
+    if model == "lstm":
+        rnn = LSTM(input_size, H, seed=seed)
+        rnn.params["bias_ih_l0"][H:2 * H] += forget_bias  # PyTorch's blocks i, f, g, o
+    elif model == "gru":
+        rnn = GRU(input_size, H, seed=seed)
+    elif model == "irnn":
+        rnn = ElmanRNN(input_size, H, nonlinearity="relu", init="identity", seed=seed)
+    else:
+        rnn = ElmanRNN(input_size, H, seed=seed)
+    return rnn
+
+
 def _score(model, data):
     pred = model.forward(data.inputs)  # (B, 1)
     err = np.abs(pred - data.targets)[:, 0]
@@ -603,7 +640,7 @@ def _score(model, data):
 def adding_problem_experiment(model="lstm", hidden_size=16, stages=DEFAULT_CURRICULUM, batch_size=32, seed=0,
                               n_test=1000, test_seed=12345, eval_every=100, curve_size=250, clip=1.0,
                               forget_bias=1.0):
-    r"""Train an LSTM or an Elman network on Hochreiter & Schmidhuber's adding problem.
+    r"""Train a recurrent network (LSTM, Elman, IRNN or GRU) on Hochreiter & Schmidhuber's adding problem.
 
     Each step of a sequence carries a value in [-1, 1] and a marker; two steps are marked
     (one among the first 10, one before T/2) and the target, read out after the last step,
@@ -619,7 +656,8 @@ def adding_problem_experiment(model="lstm", hidden_size=16, stages=DEFAULT_CURRI
 
     Parameters
     ----------
-    model : {"lstm", "elman"}
+    model : {"lstm", "elman", "irnn", "gru"}
+        See :func:`make_adding_rnn`.
     hidden_size : int, default 16
     stages : sequence of AddingStage
         The curriculum; the last stage's T is the length the result is about.
@@ -637,7 +675,7 @@ def adding_problem_experiment(model="lstm", hidden_size=16, stages=DEFAULT_CURRI
     clip : float, default 1.0
         Maximum global gradient norm.
     forget_bias : float, default 1.0
-        Initial forget-gate bias of the LSTM (ignored for the Elman network).
+        Initial forget-gate bias of the LSTM (ignored for the other models).
 
     Returns
     -------
@@ -649,8 +687,8 @@ def adding_problem_experiment(model="lstm", hidden_size=16, stages=DEFAULT_CURRI
     >>> res.T, res.step_losses.shape, res.tolerance
     (10, (3,), 0.04)
     """
-    if model not in ("lstm", "elman"):
-        raise ValueError(f"model must be 'lstm' or 'elman'; got {model!r}")
+    if model not in ADDING_MODELS:
+        raise ValueError(f"model must be one of {ADDING_MODELS}; got {model!r}")
     H = _check_int(hidden_size, "hidden_size")
     stages = tuple(stages)
     if not stages or not all(isinstance(s, AddingStage) for s in stages):
@@ -662,11 +700,7 @@ def adding_problem_experiment(model="lstm", hidden_size=16, stages=DEFAULT_CURRI
     clip = _check_positive(clip, "clip")
 
     rng = np.random.default_rng(seed)
-    if model == "lstm":
-        rnn = LSTM(2, H, seed=rng)
-        rnn.params["bias_ih_l0"][H:2 * H] += forget_bias  # PyTorch's blocks i, f, g, o
-    else:
-        rnn = ElmanRNN(2, H, seed=rng)
+    rnn = make_adding_rnn(model, H, seed=rng, forget_bias=forget_bias)
     net = SequenceModel(rnn, Linear(H, 1, seed=rng), last_step=True)
     opt = Adam(net.params, lr=stages[0].lr)
     tests = {T: adding_problem(n_test, T, seed=test_seed + T) for T in sorted({s.T for s in stages})}
@@ -712,6 +746,7 @@ def adding_problem_experiment(model="lstm", hidden_size=16, stages=DEFAULT_CURRI
         baseline_mse=float(np.mean(base_err ** 2)),
         baseline_success=float(np.mean(base_err < final.tolerance)),
         tolerance=float(final.tolerance),
+        net=net,
     )
 
 
