@@ -63,6 +63,16 @@ MUTATIONS = {
         'h_t = np.tanh(pre) if nonlinearity == "tanh" else np.maximum(pre, 0.0)',
         "h_t = np.tanh(pre)",  # ignores nonlinearity="relu"
     )]},
+    "cho_reset": {"lstm_variants": [(  # the reset gate where Cho et al. (2014) put it, not where PyTorch does
+        "gru_step_forward",
+        "n = np.tanh(i_n + r * hn)",
+        "n = np.tanh(i_n + (r * h_prev) @ U[2 * h_prev.shape[1]:].T + b_hh[2 * h_prev.shape[1]:])",
+    )]},
+    "no_direct_path": {"lstm_variants": [(
+        "gru_step_backward",
+        "dh_prev = dh_t * z + dgh @ cache.U",
+        "dh_prev = dgh @ cache.U",  # forgets that h_prev reaches h_t through z * h_prev too
+    )]},
     "raises": {"deep_rnn": [(
         "deep_rnn_forward",
         "def deep_rnn_forward(",
@@ -92,6 +102,8 @@ EXPECTED_LOSSES = {
         {"test_lstm_forward_memory", "test_lstm_worked_example"}, "forgot the forget gate")},
     "missing_transpose": {"elman_jordan": ({"test_elman_backward_weights"}, "missing transpose")},
     "tanh_only": {"elman_jordan": ({"test_elman_forward"}, "h_t (relu")},  # caught by the hidden tests
+    "cho_reset": {"lstm_variants": ({"test_gru_forward_fresh", "test_gru_forward_values"}, "Cho et al.")},
+    "no_direct_path": {"lstm_variants": ({"test_gru_backward_inputs"}, "direct path is missing")},
     ZIPPED_STUDENT: {ZIPPED_ASSIGNMENT: ({"test_bidir_values"}, "order they were computed")},
 }
 
@@ -226,7 +238,8 @@ def _points(nb, grade_ids=None):
 # The course folder itself
 
 def test_one_assignment_per_chapter():
-    assert set(ASSIGNMENTS) >= {"deep_rnn", "elman_jordan", "bidirectional", "lstm_gates", "classic_experiments"}
+    assert set(ASSIGNMENTS) >= {"deep_rnn", "elman_jordan", "bidirectional", "lstm_gates", "classic_experiments",
+                               "lstm_variants"}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
