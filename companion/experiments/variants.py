@@ -161,7 +161,7 @@ def gradient_flow(net, x):
 
 
 def adding_net(model, hidden_size, seed):
-    """The untrained network exactly as :func:`adding_problem_experiment` builds it for ``seed``.
+    """The untrained network exactly as :func:`~companion.experiments.classics.adding_problem_experiment` builds it.
 
     Examples
     --------
