@@ -29,7 +29,7 @@ pre-activations of the three blocks):
 
 :func:`gru_step_forward` / :func:`gru_step_backward` implement one step literally (they are
 what the chapter and the assignment use); :class:`GRU` runs whole sequences like
-``torch.nn.GRU`` with the fast implementation of :mod:`companion._gru_kernel`, which the
+``torch.nn.GRU`` with the fast implementation of ``companion._gru_kernel``, which the
 tests check against the step pair.
 
 Examples

@@ -14,7 +14,7 @@ Everything the chapter ``book/lstm_variants.ipynb`` prints or plots about the va
 * :func:`parity_run` — the running-parity task of the Elman/Jordan chapter, for every variant.
 
 The adding-problem runs take minutes, too long for the chapter, so their results are stored in the
-generated module :mod:`companion.experiments._variants_results`, written by ``python -m
+generated module ``companion.experiments._variants_results``, written by ``python -m
 companion.experiments.variants``; ``tests/test_experiments_variants.py`` reruns some of them and checks
 that they reproduce the stored numbers.
 """
@@ -465,7 +465,7 @@ def format_parity_table(runs):
 
 
 def main(argv=None):
-    """Regenerate :mod:`companion.experiments._variants_results` (a few minutes)."""
+    """Regenerate ``companion.experiments._variants_results`` (a few minutes)."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--out", default=str(Path(__file__).with_name("_variants_results.py")))
     args = parser.parse_args(argv)
