@@ -40,7 +40,7 @@ class GRUDirectionCache(NamedTuple):
     HN : ndarray, (T, B, H)
         :math:`U_n h_{t-1} + b_{hn}` of every step.
     W, U : ndarray
-        The weights of the forward pass (PyTorch layout).
+        Copies of the weights of the forward pass (PyTorch layout).
     reverse : bool
     """
 
@@ -114,7 +114,8 @@ def gru_direction_forward(X, W, U, b_ih, b_hh, h0, reverse):
         multiply(h, g[:, H:2 * H], h)
         h += n  # h = n + z (h_prev - n) = (1 - z) n + z h_prev
     final = hist[T] if not reverse else hist[0]
-    return hist[out_sl], (final.copy(),), GRUDirectionCache(X, hist, RZN, HN, W, U, reverse)
+    # copies of the weights: backward must differentiate this pass even after an optimiser step
+    return hist[out_sl], (final.copy(),), GRUDirectionCache(X, hist, RZN, HN, W.copy(), U.copy(), reverse)
 
 
 def gru_direction_backward(cache, dout, dh_n):

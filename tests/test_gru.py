@@ -154,6 +154,23 @@ def test_forward_does_not_keep_a_reference_to_the_callers_input():
         assert_allclose(gru.grads[k], v, rtol=0, atol=0, err_msg=k)
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_backward_after_a_parameter_update_differentiates_the_forward_pass(bidirectional):
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(5, 2, 3))
+    gru = GRU(3, 4, num_layers=2, bidirectional=bidirectional, seed=0)
+    twin = GRU(3, 4, num_layers=2, bidirectional=bidirectional, seed=0)
+    out, _ = gru.forward(x)
+    twin.forward(x)
+    dout = rng.normal(size=out.shape)
+    want = twin.backward(dout)
+    for p in gru.params.values():
+        p *= 1.5
+    assert_allclose(gru.backward(dout), want, rtol=0, atol=0)
+    for name in gru.grads:
+        assert_allclose(gru.grads[name], twin.grads[name], rtol=0, atol=0, err_msg=name)
+
+
 def test_bad_input_gets_a_clear_error():
     rng = np.random.default_rng(0)
     x, h0, W, U, b_ih, b_hh = _step_args(rng)
