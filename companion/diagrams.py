@@ -26,7 +26,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
-__all__ = ["draw_deep_rnn", "draw_elman_jordan", "draw_bidirectional", "draw_lstm_cell", "draw_gru_cell"]
+__all__ = ["draw_deep_rnn", "draw_elman_jordan", "draw_bidirectional", "draw_lstm_cell", "draw_gru_cell",
+           "draw_unrolled_bptt", "draw_lstm_backward"]
 
 # one palette for every diagram: (face, edge)
 _COLORS = {
@@ -40,6 +41,7 @@ _COLORS = {
 }
 _ARROW = "#333333"
 _HIGHLIGHT = "#e07b00"  # "what goes into the memory"
+_GRADIENT = "#c62828"  # gradients flowing backward
 _FONT = 13
 
 
@@ -532,6 +534,178 @@ def draw_gru_cell() -> Figure:
             color="#444444", gid="note:gates")
     ax.set_title("GRU cell: 2 gates ($r$, $z$), a candidate $n$, one state $h$", fontsize=13)
     xlim, ylim = (-5.2, 10.8), (-0.6, 7.0)
+    _finish(ax, xlim, ylim)
+    _fit(fig, xlim, ylim, scale=0.62)
+    return fig
+
+
+def draw_unrolled_bptt(steps: int = 3) -> Figure:
+    r"""Draw an Elman network unrolled over time with its forward pass and the gradients of BPTT.
+
+    Each column is one step: the input :math:`x_t` (bottom), the state :math:`h_t` and the loss :math:`L_t` of
+    the output (top). Solid black arrows are the forward pass (the same :math:`W` and :math:`U` at every step);
+    dashed red arrows are the backward pass: each :math:`L_t` sends :math:`\partial L_t/\partial h_t` down to
+    :math:`h_t`, and each step sends :math:`\delta_t U` back to the step before, so the gradient reaching
+    :math:`h_t` is the sum of the two.
+
+    Parameters
+    ----------
+    steps : int, default 3
+        Number of steps drawn, 1 to 6.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with ``steps`` hidden boxes (gid ``"hidden:<t>"``, t = 1..steps) and the initial state
+        ``"hidden:0"``, ``steps`` loss boxes (``"loss:<t>"``), forward arrows ``"arrow:forward:..."`` and
+        gradient arrows ``"arrow:gradient:..."``.
+
+    Raises
+    ------
+    ValueError
+        If ``steps`` is not an integer in 1..6.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = draw_unrolled_bptt(steps=3)
+    >>> ax = fig.axes[0]
+    >>> sum(p.get_gid().startswith("arrow:gradient:") for p in ax.patches)   # 3 from the losses, 3 back in time
+    6
+    >>> plt.close(fig)
+    """
+    steps = _check_count(steps, "steps")
+    dx = 3.6
+    fig, ax = plt.subplots()
+    prev = _box(ax, 0.0, 1.6, "$h_0$", "hidden:0", "hidden", width=1.0)
+    for t in range(1, steps + 1):
+        x = t * dx
+        xin = _box(ax, x, 0.0, f"$x_{t}$", f"input:{t}", "input", width=1.0)
+        h = _box(ax, x, 1.6, f"$h_{t}$", f"hidden:{t}", "hidden", width=1.0)
+        loss = _box(ax, x, 3.4, f"$L_{t}$", f"loss:{t}", "output", width=1.0)
+        _arrow(ax, xin, h, "forward")
+        ax.text(x - 0.12, 0.8, "$W$", ha="right", va="center", fontsize=11, gid=f"label:W:{t}")
+        _arrow(ax, h, loss, "forward", start=(x - 0.2, 1.91), end=(x - 0.2, 3.09))
+        _arrow(ax, prev, h, "forward", start=(prev.x + prev.half_w, 1.75), end=(x - h.half_w, 1.75))
+        ax.text((prev.x + x) / 2, 1.95, "$U$", ha="center", va="bottom", fontsize=11, gid=f"label:U:{t}")
+        # backward: from the loss down to h_t, and from h_t back to h_{t-1}
+        _arrow(ax, loss, h, "gradient", dashed=True, color=_GRADIENT, start=(x + 0.2, 3.09), end=(x + 0.2, 1.91))
+        ax.text(x + 0.3, 2.5, rf"$\partial L_{t} / \partial h_{t}$", ha="left", va="center",
+                fontsize=11, color=_GRADIENT, gid=f"label:dL:{t}")
+        _arrow(ax, h, prev, "gradient", dashed=True, color=_GRADIENT, start=(x - h.half_w, 1.42),
+               end=(prev.x + prev.half_w, 1.42))
+        ax.text((prev.x + x) / 2, 1.22, rf"$\delta_{t} U$", ha="center", va="top", fontsize=11,
+                color=_GRADIENT, gid=f"label:delta:{t}")
+        ax.text(x, -0.75, f"step {t}", ha="center", va="center", fontsize=10.5, color="#555555", gid=f"step:{t}")
+        prev = h
+    ax.text(steps * dx / 2, 4.35,
+            r"$\delta_t = \left(\frac{\partial L_t}{\partial h_t} + \delta_{t+1} U\right) \odot (1 - h_t^2)$"
+            r"$\qquad \frac{\partial L}{\partial U} = \sum_t \delta_t^\top h_{t-1}$",
+            ha="center", va="center", fontsize=12.5, gid="eq:bptt",
+            bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=_GRADIENT))
+    handles = [
+        Line2D([], [], color=_ARROW, lw=1.6, label="forward: the same $W$, $U$ at every step"),
+        Line2D([], [], color=_GRADIENT, lw=1.6, ls=(0, (4, 3)), label="backward: gradients, last step first"),
+    ]
+    ax.legend(handles=handles, loc="lower center", ncol=2, frameon=False, fontsize=10,
+              bbox_to_anchor=(0.5, -0.02))
+    ax.set_title(f"Backpropagation through time: an Elman network unrolled over {steps} step"
+                 f"{'s' if steps > 1 else ''}", fontsize=13)
+    xlim, ylim = (-0.9, steps * dx + 1.4), (-1.7, 4.9)
+    _finish(ax, xlim, ylim)
+    _fit(fig, xlim, ylim, scale=0.75)
+    return fig
+
+
+def draw_lstm_backward() -> Figure:
+    r"""Draw the LSTM memory cell of :func:`draw_lstm_cell` with the gradient paths of its step backward.
+
+    Dashed red arrows carry the gradients backward, from the output :math:`a` to the memory and from the
+    memory to the cell's four inputs; each node is numbered with the line of the backward that computes its
+    gradient, and the six lines are listed on the right:
+
+    1. :math:`dc' = dc + da\, f(z_o)\, h'(c')` (the memory receives gradient from the output *and* from the
+       next step);
+    2. :math:`dz_o = da\, h(c')\, f'(z_o)`;
+    3. :math:`dz = dc'\, f(z_i)\, g'(z)`;
+    4. :math:`dz_i = dc'\, g(z)\, f'(z_i)`;
+    5. :math:`dz_f = dc'\, c\, f'(z_f)`;
+    6. :math:`dc_{prev} = dc'\, f(z_f)`: the memory path, drawn thick and highlighted: no squashing function
+       on it, only the forget gate's opening.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes: the patches of :func:`draw_lstm_cell` plus gradient arrows (gid ``"arrow:gradient:..."``),
+        the highlighted memory path (two arrows ``"arrow:memory-path:..."``), six number badges (``"badge:1"`` ...
+        ``"badge:6"``) and the list of the six lines (texts ``"eq:backward:1"`` ... ``"eq:backward:6"``).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = draw_lstm_backward()
+    >>> ax = fig.axes[0]
+    >>> sorted(t.get_gid() for t in ax.texts if (t.get_gid() or "").startswith("eq:backward:"))[:2]
+    ['eq:backward:1', 'eq:backward:2']
+    >>> sum(p.get_gid().startswith("arrow:memory-path") for p in ax.patches)
+    2
+    >>> plt.close(fig)
+    """
+    fig = draw_lstm_cell()
+    ax = fig.axes[0]
+    for text in list(ax.texts):  # the forward equations and the note give way to the backward lines
+        if text.get_gid() in ("eq:memory", "eq:output", "note:gates"):
+            text.remove()
+    nodes = {p.get_gid(): p for p in ax.patches if p.get_gid() and not p.get_gid().startswith("arrow:")}
+
+    def node(gid, x, y, r):
+        return _Node(nodes[gid], x, y, r, r)
+
+    mem, h, mul_o = _Node(nodes["memory:c"], 0.0, 5.3, 0.95, 0.48), node("act:h", 0.0, 6.8, 0.36), \
+        node("op:mul:output", 0.0, 8.1, 0.26)
+    add, mul_i, g = node("op:add", 0.0, 3.9, 0.26), node("op:mul:input", 0.0, 2.5, 0.26), node("act:g", 0.0, 1.2, 0.36)
+    mul_f, gi, gf, go = node("op:mul:forget", 2.2, 3.9, 0.26), node("gate:input", -2.0, 2.5, 0.36), \
+        node("gate:forget", 4.1, 3.9, 0.36), node("gate:output", -2.0, 8.1, 0.36)
+    off = 0.42  # gradient arrows run beside the forward ones
+    grad = dict(dashed=True, color=_GRADIENT, lw=1.5)
+    _arrow(ax, mul_o, h, "gradient", start=(-off, 9.2), end=(-off, 7.1), a_gid="out:a", b_gid="act:h", **grad)
+    _arrow(ax, h, mem, "gradient", start=(-off, 6.5), end=(-off, 5.8), **grad)
+    _arrow(ax, mem, add, "gradient", start=(-off, 4.8), end=(-off, 4.1), **grad)
+    _arrow(ax, add, mul_i, "gradient", start=(-off, 3.7), end=(-off, 2.7), **grad)
+    _arrow(ax, mul_i, g, "gradient", start=(-off, 2.3), end=(-off, 1.5), **grad)
+    _arrow(ax, mul_o, go, "gradient", start=(-0.3, 8.45), end=(-1.7, 8.45), **grad)
+    _arrow(ax, mul_i, gi, "gradient", start=(-0.3, 2.15), end=(-1.7, 2.15), **grad)
+    _arrow(ax, mul_f, gf, "gradient", start=(2.5, 3.55), end=(3.8, 3.55), **grad)
+    # the memory path: dc_prev = dc' f(z_f), out of the cell to the previous step
+    _arrow(ax, add, mul_f, "memory-path", color=_GRADIENT, lw=3.0, start=(0.3, 3.66), end=(1.95, 3.66))
+    _arrow(ax, mul_f, mem, "memory-path", color=_GRADIENT, lw=3.0, start=(2.35, 3.62), end=(2.9, 1.6),
+           a_gid="op:mul:forget", b_gid="c_prev")
+    ax.text(2.95, 1.45, "$dc_{prev} = dc'\\,f(z_f)$\nto step $t-1$", ha="left", va="top", fontsize=11.5,
+            color=_GRADIENT, fontweight="bold", gid="label:memory-path")
+    badges = {1: (-0.95, 5.95), 2: (-0.95, 8.95), 3: (-0.95, 1.2), 4: (-1.0, 1.8), 5: (4.1, 4.75), 6: (2.75, 2.45)}
+    for k, (x, y) in badges.items():
+        ax.add_patch(Circle((x, y), 0.24, facecolor=_GRADIENT, edgecolor="white", zorder=5, gid=f"badge:{k}"))
+        ax.text(x, y, str(k), ha="center", va="center", fontsize=10, color="white", fontweight="bold", zorder=6,
+                gid=f"badge:{k}:label")
+    lines = [r"$dc' = dc + da\,f(z_o)\,h'(c')$", r"$dz_o = da\,h(c')\,f'(z_o)$", r"$dz = dc'\,f(z_i)\,g'(z)$",
+             r"$dz_i = dc'\,g(z)\,f'(z_i)$", r"$dz_f = dc'\,c\,f'(z_f)$", r"$dc_{prev} = dc'\,f(z_f)$"]
+    top = 8.9
+    ax.text(7.3, top + 0.55, "the step backward", ha="left", va="center", fontsize=12, gid="eq:backward:title")
+    for k, line in enumerate(lines, start=1):
+        y = top - 0.75 * k
+        ax.add_patch(Circle((7.45, y), 0.22, facecolor=_GRADIENT, edgecolor="white", zorder=5,
+                            gid=f"badge:list:{k}"))
+        ax.text(7.45, y, str(k), ha="center", va="center", fontsize=9.5, color="white", fontweight="bold", zorder=6)
+        ax.text(7.85, y, line, ha="left", va="center", fontsize=12.5, gid=f"eq:backward:{k}",
+                color=_GRADIENT if k == 6 else "black")
+    ax.text(7.3, top - 0.75 * 7 - 0.2, "$f' = f(1-f)$,  $\\tanh' = 1-\\tanh^2$\n"
+            "$dW = dZ^\\top x_t$,  $dU = dZ^\\top a_{t-1}$,\n$dZ = [dz_i, dz_f, dz, dz_o]$",
+            ha="left", va="top", fontsize=11, color="#444444", gid="note:backward")
+    handles = [Line2D([], [], color=_GRADIENT, lw=1.5, ls=(0, (4, 3)), label="gradient (backward)"),
+               Line2D([], [], color=_GRADIENT, lw=3.0, label="memory path: only $f(z_f)$ on it")]
+    ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=10)
+    ax.set_title("LSTM step backward: the gradient paths through the cell", fontsize=13)
+    xlim, ylim = (-4.6, 12.6), (-0.9, 9.9)
     _finish(ax, xlim, ylim)
     _fit(fig, xlim, ylim, scale=0.62)
     return fig

@@ -24,6 +24,8 @@ __all__ = [
     "plot_gradient_flow",
     "plot_bar_table",
     "plot_gate_opening",
+    "plot_error_surface",
+    "plot_line_scan",
 ]
 
 _TITLE_SIZE = 13
@@ -748,4 +750,144 @@ def plot_gate_opening(marks=(10, 90), z_max: float = 100.0, title: str | None = 
            ylabel="leak (log scale)", legend=False)
     if title:
         fig.suptitle(title, fontsize=_TITLE_SIZE)
+    return fig
+
+
+def plot_error_surface(w, b, loss, paths=None, title: str | None = None, xlabel: str = "$w$",
+                       ylabel: str = "$b$", floor: float = 1e-6) -> Figure:
+    r"""An error surface over two parameters, on a log colour scale, with optimisation paths drawn on it.
+
+    Parameters
+    ----------
+    w : array_like, shape (n,)
+        Values of the first parameter (x axis), increasing.
+    b : array_like, shape (m,)
+        Values of the second parameter (y axis), increasing.
+    loss : array_like, shape (m, n)
+        The loss at every ``(b[i], w[j])`` (rows follow ``b``, as :func:`numpy.meshgrid` gives them), >= 0.
+    paths : dict[str, array_like of shape (k, 2)], optional
+        Label -> the ``(w, b)`` points visited by an optimiser; each is drawn as a line with its start marked.
+    title, xlabel, ylabel : str
+    floor : float, default 1e-6
+        Losses below it are drawn at it (the colour scale is :math:`\log_{10}` of the loss).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The surface (a QuadMesh) in ``fig.axes[0]`` and its colorbar in ``fig.axes[1]``; each path is two lines of
+        ``fig.axes[0]``, the path (labelled) and its start (a star, label ``"_start"``).
+
+    Raises
+    ------
+    ValueError
+        ``w``/``b`` not 1-D increasing, ``loss`` not of shape (m, n), negative or without finite values, a
+        path that is not (k, 2), or ``floor`` not a positive number.
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt
+    >>> w, b = np.linspace(0, 2, 5), np.linspace(-1, 1, 4)
+    >>> loss = (w[None, :] - 1) ** 2 + b[:, None] ** 2                # (m, n)
+    >>> fig = plot_error_surface(w, b, loss, paths={"descent": [(0.0, 1.0), (0.5, 0.5), (1.0, 0.0)]})
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]     # the path, and its start (not in the legend)
+    ['descent', '_start']
+    >>> plt.close(fig)
+    """
+    w, b = _as_1d(w, "w"), _as_1d(b, "b")
+    for name, v in (("w", w), ("b", b)):
+        if v.size < 2 or not np.all(np.diff(v) > 0):
+            raise ValueError(f"{name} must hold at least 2 increasing values")
+    loss = _as_real(loss, "loss", f"(m, n) = ({b.size}, {w.size})")
+    if loss.shape != (b.size, w.size):
+        raise ValueError(f"loss must have shape (m, n) = ({b.size}, {w.size}) (rows follow b), got {loss.shape}")
+    _check_some_finite(loss, "loss")
+    if np.any(loss[np.isfinite(loss)] < 0):
+        raise ValueError("loss must be >= 0 (it is drawn on a log scale)")
+    floor = _real_scalar(floor, "floor")
+    if floor <= 0:
+        raise ValueError(f"floor must be a positive number, got {floor}")
+    drawn = {}
+    for label, points in (paths or {}).items():
+        pts = _as_real(points, f"paths[{label!r}]", "(k, 2)")
+        if pts.ndim != 2 or pts.shape[1] != 2 or pts.shape[0] == 0:
+            raise ValueError(f"paths[{label!r}] must have shape (k, 2): the (w, b) points, got {pts.shape}")
+        drawn[str(label)] = pts
+    fig, ax = plt.subplots(figsize=(6.6, 4.6), layout="constrained")
+    mesh = ax.pcolormesh(w, b, np.log10(np.maximum(loss, floor)), shading="auto", cmap="viridis")
+    cbar = fig.colorbar(mesh, ax=ax)
+    cbar.set_label(r"$\log_{10}$ loss", fontsize=_LABEL_SIZE)
+    colors = ["#ff5252", "#ffffff", "#ffd54f", "#80d8ff"]
+    for i, (label, pts) in enumerate(drawn.items()):
+        color = colors[i % len(colors)]
+        ax.plot(pts[:, 0], pts[:, 1], "-o", color=color, markersize=2.5, linewidth=1.4, label=label)
+        ax.plot([pts[0, 0]], [pts[0, 1]], marker="*", color=color, markersize=12, markeredgecolor="black",
+                linestyle="none", label="_start")
+    ax.set_xlim(w[0], w[-1])
+    ax.set_ylim(b[0], b[-1])
+    _style(ax, title=title, xlabel=xlabel, ylabel=ylabel, legend=False)
+    ax.grid(False)
+    if drawn:
+        ax.legend(fontsize=10, loc="upper left", framealpha=0.85)
+    return fig
+
+
+def plot_line_scan(alphas, losses, grad_norms=None, mark: float | None = 1.0, title: str | None = None,
+                   xlabel: str = r"$\alpha$", ylabel: str = "loss") -> Figure:
+    r"""The loss along a line through weight space, and (optionally) the gradient norm on a log axis beside it.
+
+    Parameters
+    ----------
+    alphas : array_like, shape (n,)
+        Positions along the line.
+    losses : array_like, shape (n,)
+        The loss at each position.
+    grad_norms : array_like, shape (n,), optional
+        Gradient norms, drawn on a second (log) y axis on the right; must be positive.
+    mark : float, optional
+        Position to mark with a vertical line (default 1: the trained weights); None for none.
+    title, xlabel, ylabel : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig.axes[0]`` holds the loss; with ``grad_norms``, ``fig.axes[1]`` the norms (log scale).
+
+    Raises
+    ------
+    ValueError
+        Arrays that are not 1-D of one length, non-positive ``grad_norms``, or a non-finite ``mark``.
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt
+    >>> a = np.linspace(0, 2, 9)
+    >>> fig = plot_line_scan(a, (a - 1) ** 2, grad_norms=np.exp(a))
+    >>> len(fig.axes), fig.axes[1].get_yscale()
+    (2, 'log')
+    >>> plt.close(fig)
+    """
+    alphas, losses = _as_1d(alphas, "alphas"), _as_1d(losses, "losses")
+    if losses.shape != alphas.shape:
+        raise ValueError(f"losses has {losses.size} values but alphas has {alphas.size}: lengths must match")
+    norms = None
+    if grad_norms is not None:
+        norms = _as_1d(grad_norms, "grad_norms")
+        if norms.shape != alphas.shape:
+            raise ValueError(f"grad_norms has {norms.size} values but alphas has {alphas.size}: lengths must match")
+        if np.any(norms[np.isfinite(norms)] <= 0):
+            raise ValueError("grad_norms must be positive (they are drawn on a log axis)")
+    fig, ax = plt.subplots(figsize=(6.6, 3.8), layout="constrained")
+    ax.plot(alphas, losses, color="C0", linewidth=2, label="loss")
+    if mark is not None:
+        ax.axvline(_real_scalar(mark, "mark"), color="0.35", linestyle="--", linewidth=1.2, label="trained weights")
+    _style(ax, title=title, xlabel=xlabel, ylabel=ylabel, legend=False)
+    handles, labels = ax.get_legend_handles_labels()
+    if norms is not None:
+        ax2 = ax.twinx()
+        ax2.semilogy(alphas, norms, color="C3", linewidth=1.6, linestyle="-.", label="gradient norm")
+        ax2.set_ylabel("gradient norm (log scale)", fontsize=_LABEL_SIZE, color="C3")
+        ax2.spines["top"].set_visible(False)
+        h2, l2 = ax2.get_legend_handles_labels()
+        handles, labels = handles + h2, labels + l2
+    ax.legend(handles, labels, fontsize=10, frameon=False, loc="upper left")
     return fig

@@ -8,7 +8,14 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
-from companion.diagrams import draw_bidirectional, draw_deep_rnn, draw_elman_jordan, draw_lstm_cell  # noqa: E402
+from companion.diagrams import (  # noqa: E402
+    draw_bidirectional,
+    draw_deep_rnn,
+    draw_elman_jordan,
+    draw_lstm_backward,
+    draw_lstm_cell,
+    draw_unrolled_bptt,
+)
 
 
 @pytest.fixture
@@ -203,3 +210,38 @@ def test_sizes_accept_numpy_integers(close_figures):
     ax = draw_deep_rnn(num_layers=np.int8(2), steps=np.array(3)).axes[0]
     assert len(gids(ax, "hidden:")) == 6
     assert len(gids(draw_bidirectional(steps=np.int64(2)).axes[0], "output:")) == 2
+
+
+@pytest.mark.parametrize("steps", [1, 3, 5])
+def test_unrolled_bptt_forward_and_gradient_arrows(close_figures, steps):
+    ax = draw_unrolled_bptt(steps=steps).axes[0]
+    assert sorted(gids(ax, "hidden:")) == sorted(f"hidden:{t}" for t in range(steps + 1))
+    assert len(gids(ax, "loss:")) == steps
+    grad = [p.get_gid() for p in arrows(ax, "gradient")]
+    # each loss sends its gradient to its own state, each state sends one back to the state before
+    assert sorted(grad) == sorted([f"arrow:gradient:loss:{t}->hidden:{t}" for t in range(1, steps + 1)]
+                                  + [f"arrow:gradient:hidden:{t}->hidden:{t - 1}" for t in range(1, steps + 1)])
+    assert all(p.get_linestyle() != "-" for p in arrows(ax, "gradient"))  # dashed
+    forward = [p.get_gid() for p in arrows(ax, "forward")]
+    assert f"arrow:forward:hidden:0->hidden:1" in forward and len(forward) == 3 * steps
+    assert "sum_t" in texts(ax)["eq:bptt"]
+
+
+def test_unrolled_bptt_rejects_bad_steps(close_figures):
+    for bad in (0, 7, 2.0, True):
+        with pytest.raises(ValueError, match="steps"):
+            draw_unrolled_bptt(steps=bad)
+
+
+def test_lstm_backward_numbers_the_six_lines_and_highlights_the_memory_path(close_figures):
+    ax = draw_lstm_backward().axes[0]
+    t = texts(ax)
+    lines = [t[f"eq:backward:{k}"] for k in range(1, 7)]
+    assert "dc + da" in lines[0] and "dz_o" in lines[1] and lines[5] == r"$dc_{prev} = dc'\,f(z_f)$"
+    assert sorted(g for g in gids(ax, "badge:") if g.count(":") == 1) == [f"badge:{k}" for k in range(1, 7)]
+    path = arrows(ax, "memory-path")
+    assert len(path) == 2 and all(p.get_linewidth() > 2 for p in path)
+    assert len(arrows(ax, "gradient")) == 8
+    # the cell itself is the one of draw_lstm_cell, without its forward equations
+    assert {"gate:input", "gate:forget", "gate:output", "memory:c"} <= set(gids(ax, ""))
+    assert "eq:memory" not in t and "eq:output" not in t

@@ -45,6 +45,14 @@ def _heatmaps():
                                title="heatmaps")
 
 
+def _error_surface():
+    w, b = np.linspace(0.5, 4.0, 36), np.linspace(-2.0, 4.0, 31)
+    loss = np.where(b[:, None] > 1.5 - w[None, :], 0.09, 2.8) * (1 + 0.1 * np.sin(w[None, :]))  # a cliff
+    return plots.plot_error_surface(w, b, loss, paths={"no clipping": [(1.8, -0.5), (1.6, -0.2), (3.3, 3.5)],
+                                                       "clipped at 1": [(1.8, -0.5), (1.6, -0.2), (1.5, -0.2)]},
+                                    title="error surface")
+
+
 CASES = {
     "draw_deep_rnn": lambda: diagrams.draw_deep_rnn(num_layers=3, steps=3),
     "draw_elman_jordan": diagrams.draw_elman_jordan,
@@ -65,6 +73,11 @@ CASES = {
         title="gradient flow"),
     "plot_bar_table": lambda: plots.plot_bar_table({"LSTM": 0.98, "Elman": 0.14}, "solved", baseline=0.15),
     "plot_gate_opening": plots.plot_gate_opening,
+    "draw_unrolled_bptt": lambda: diagrams.draw_unrolled_bptt(steps=3),
+    "draw_lstm_backward": diagrams.draw_lstm_backward,
+    "plot_error_surface": _error_surface,
+    "plot_line_scan": lambda: plots.plot_line_scan(np.linspace(0, 3, 31), np.abs(np.linspace(0, 3, 31) - 1) ** 3,
+                                                   grad_norms=np.exp(3 * np.linspace(0, 3, 31)), title="line scan"),
 }
 
 

@@ -12,8 +12,10 @@ import pytest  # noqa: E402
 from companion.plots import (  # noqa: E402
     plot_bar_table,
     plot_error_by_position,
+    plot_error_surface,
     plot_gradient_norms,
     plot_heatmaps,
+    plot_line_scan,
     plot_lstm_trace,
     plot_series,
 )
@@ -422,3 +424,51 @@ def test_plot_gate_opening_rejects_bad_input(kwargs, match):
 
     with pytest.raises(ValueError, match=match):
         plot_gate_opening(**kwargs)
+
+
+def test_plot_error_surface_log_colours_and_paths():
+    w, b = np.linspace(0, 2, 5), np.linspace(-1, 1, 4)
+    loss = (w[None, :] - 1) ** 2 + b[:, None] ** 2
+    fig = plot_error_surface(w, b, loss, paths={"plain": [(0, 1), (1, 0)], "clipped": np.array([[2, -1], [1.5, 0]])},
+                             title="t")
+    ax = fig.axes[0]
+    mesh = ax.collections[0]
+    np.testing.assert_allclose(np.asarray(mesh.get_array()).reshape(4, 5), np.log10(np.maximum(loss, 1e-6)))
+    assert [line.get_label() for line in visible_lines(ax)] == ["plain", "clipped"]
+    assert len(fig.axes) == 2  # the colorbar
+
+
+@pytest.mark.parametrize("args, kwargs, match", [
+    (([0, 1], [0, 1], np.ones((3, 2))), {}, r"loss must have shape \(m, n\) = \(2, 2\)"),
+    (([1, 0], [0, 1], np.ones((2, 2))), {}, "w must hold at least 2 increasing values"),
+    (([0, 1], [0, 1], -np.ones((2, 2))), {}, "loss must be >= 0"),
+    (([0, 1], [0, 1], np.ones((2, 2))), {"paths": {"p": [1, 2, 3]}}, r"paths\['p'\] must have shape \(k, 2\)"),
+    (([0, 1], [0, 1], np.ones((2, 2))), {"floor": 0}, "floor must be a positive number"),
+    (([0, 1], [0, 1], np.full((2, 2), np.nan)), {}, "loss has no finite value"),
+])
+def test_plot_error_surface_rejects_bad_input(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_error_surface(*args, **kwargs)
+
+
+def test_plot_line_scan_loss_mark_and_log_gradient_axis():
+    a = np.linspace(0, 2, 9)
+    fig = plot_line_scan(a, (a - 1) ** 2, grad_norms=np.exp(a), mark=1.0, title="scan")
+    ax, ax2 = fig.axes
+    assert ax2.get_yscale() == "log"
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), (a - 1) ** 2)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["loss", "trained weights", "gradient norm"]
+    assert len(plot_line_scan(a, a, mark=None).axes) == 1
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"losses": [1.0, 2.0]}, "losses has 2 values but alphas has 3"),
+    ({"grad_norms": [1.0, 0.0, 1.0]}, "grad_norms must be positive"),
+    ({"grad_norms": [1.0]}, "grad_norms has 1 values"),
+    ({"mark": np.inf}, "mark must be a finite real number"),
+])
+def test_plot_line_scan_rejects_bad_input(kwargs, match):
+    args = {"alphas": [0.0, 1.0, 2.0], "losses": [1.0, 0.5, 2.0]}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        plot_line_scan(**args)
