@@ -192,3 +192,28 @@ def test_bidirectional_exercise_2_parameter_counts():
         counts.append(sum(p.size for p in rnn.params.values()) + sum(p.size for p in out.params.values()))
     assert counts == [H * V + H ** 2 + 2 * H + K * H + K, 2 * (H * V + H ** 2 + 2 * H) + 2 * K * H + K]
     assert counts == [965, 1925]
+
+
+# ------------------------------------------------------------------------------------------- bptt.ipynb
+def test_bptt_exercise_4_forget_bias_2():
+    """ex-bptt-4: sigma(2) is about 0.881, the prediction sigma(2)^50 about 0.0018, the measured norm 0.0016."""
+    from companion.experiments.bptt import memory_path_table
+
+    table = memory_path_table(forget_biases=(2.0,), ks=(50,), hidden_size=16)
+    assert round(float(sigmoid(np.float64(2.0))), 3) == 0.881
+    assert round(table["sigma(2)^k"][50], 4) == 0.0018
+    assert round(table["LSTM, forget bias 2"][50], 4) == 0.0016
+
+
+def test_bptt_exercise_5_window_of_the_linear_unit():
+    """ex-bptt-5: 0.5 <= w^999 <= 2 for 0.99931 <= w <= 1.00069, a window of width about 0.0014, where the
+    derivative 999 w^998 lies between about 500 and 2000; a step with learning rate 0.01 moves w by 5 to 20."""
+    from companion.experiments.bptt import linear_rnn_output
+
+    low, high = 0.5 ** (1 / 999), 2 ** (1 / 999)
+    assert (round(low, 5), round(high, 5), round(high - low, 4)) == (0.99931, 1.00069, 0.0014)
+    assert linear_rnn_output(low) == pytest.approx(0.5, rel=1e-9)
+    assert linear_rnn_output(high) == pytest.approx(2, rel=1e-9)
+    slopes = 999 * np.array([low, high]) ** 998
+    assert (round(slopes[0], -2), round(slopes[1], -3)) == (500, 2000)
+    assert (round(0.01 * slopes[0]), round(0.01 * slopes[1])) == (5, 20)
