@@ -181,13 +181,13 @@ def elman_step_backward(dh_t, cache):
     check_cache(cache, ElmanStepCache, "elman_step_forward")
     dh_t = check_array(dh_t, "dh_t", cache.h_t.shape, ("B", "H"), dtype=cache.h_t.dtype)
     act = get_activation(cache.nonlinearity)
-    dz = dh_t * act.derivative_from_output(cache.h_t)  # (B, H)
+    dh_raw = dh_t * act.derivative_from_output(cache.h_t)  # (B, H): 1 - h_t**2 for tanh
     return ElmanStepGrads(
-        dx_t=dz @ cache.W,  # (B, D)
-        dh_prev=dz @ cache.U,  # (B, H)
-        dW=dz.T @ cache.x_t,  # (H, D)
-        dU=dz.T @ cache.h_prev,  # (H, H)
-        db=dz.sum(axis=0),  # (H,)
+        dx_t=dh_raw @ cache.W,  # (B, D)
+        dh_prev=dh_raw @ cache.U,  # (B, H)
+        dW=dh_raw.T @ cache.x_t,  # (H, D)
+        dU=dh_raw.T @ cache.h_prev,  # (H, H)
+        db=dh_raw.sum(axis=0),  # (H,)
     )
 
 
