@@ -78,6 +78,24 @@ MUTATIONS = {
         "def deep_rnn_forward(",
         "from companion.elman import elman_step_forwards  # a typo: ImportError\n\n\ndef deep_rnn_forward(",
     )]},
+    # BPTT: the classic mistakes of the loop and of the step (each one edit of the instructor's solution)
+    "bptt_overwrite": {"bptt": [(
+        "elman_bptt", "dW = dW + dW_t", "dW = dW_t",  # the shared weight's gradient is not summed over time
+    )]},
+    "bptt_no_future": {"bptt": [(
+        "elman_bptt", "elman_step_backward(dh[t] + dh_next, caches[t])", "elman_step_backward(dh[t], caches[t])",
+    )]},
+    "bptt_wrong_sign": {"bptt": [(
+        "elman_step_backward", "dh_raw = dh_t * (1.0 - cache.h_t ** 2)", "dh_raw = dh_t * (cache.h_t ** 2 - 1.0)",
+    )]},
+    "bptt_not_truncated": {"bptt": [(  # "truncated" BPTT that is full BPTT
+        "truncated_bptt", "parts = [elman_bptt(dh[s:s + k], caches[s:s + k]) for s in range(0, T, k)]",
+        "parts = [elman_bptt(dh, caches)]",
+    )]},
+    "bptt_float32": {"bptt": [(  # not a mistake: float32 answers are accepted within float32's tolerance
+        "elman_step_backward", "return dx_t, dh_prev, dW, dU, db",
+        "return tuple(np.asarray(g, dtype=np.float32) for g in (dx_t, dh_prev, dW, dU, db))",
+    )]},
     "loops": {"classic_experiments": [(
         "jacobian_norms",
         "def jacobian_norms(",
@@ -104,6 +122,13 @@ EXPECTED_LOSSES = {
     "tanh_only": {"elman_jordan": ({"test_elman_forward"}, "h_t (relu")},  # caught by the hidden tests
     "cho_reset": {"lstm_variants": ({"test_gru_forward_fresh", "test_gru_forward_values"}, "Cho et al.")},
     "no_direct_path": {"lstm_variants": ({"test_gru_backward_inputs"}, "direct path is missing")},
+    "bptt_overwrite": {"bptt": ({"test_bptt_weights", "test_truncated"}, "overwritten at every step")},
+    "bptt_no_future": {"bptt": ({"test_bptt_states", "test_bptt_weights", "test_truncated"},
+                                "gradient sent back by step t+1 is not added")},
+    "bptt_wrong_sign": {"bptt": ({"test_step_inputs", "test_step_weights", "test_bptt_states", "test_bptt_weights",
+                                  "test_truncated"}, "wrong sign")},
+    "bptt_not_truncated": {"bptt": ({"test_truncated"}, "full BPTT: the gradient still crosses the cuts")},
+    "bptt_float32": {"bptt": (set(), "")},
     ZIPPED_STUDENT: {ZIPPED_ASSIGNMENT: ({"test_bidir_values"}, "order they were computed")},
 }
 
@@ -238,8 +263,8 @@ def _points(nb, grade_ids=None):
 # The course folder itself
 
 def test_one_assignment_per_chapter():
-    assert set(ASSIGNMENTS) >= {"deep_rnn", "elman_jordan", "bidirectional", "lstm_gates", "classic_experiments",
-                               "lstm_variants"}
+    assert set(ASSIGNMENTS) >= {"deep_rnn", "elman_jordan", "bidirectional", "lstm_gates", "bptt",
+                                "classic_experiments", "lstm_variants"}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
