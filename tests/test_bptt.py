@@ -86,8 +86,7 @@ def test_truncation_equals_detached_windows(T, k):
         assert not np.allclose(got.dU, elman_bptt(dh, caches).dU)
 
 
-def test_bptt_matches_torch_autograd():
-    torch = pytest.importorskip("torch")
+def test_bptt_matches_torch_autograd(torch):
     (x, h0, W, U, b), dh = case(T=8, B=2, D=3, H=5, seed=6, scale=1.2)
     rnn = torch.nn.RNN(3, 5, dtype=torch.float64)
     with torch.no_grad():
