@@ -114,6 +114,7 @@ def elman_forward(x, h0, W, U, b, nonlinearity="tanh"):
     x = check_array(x, "x", (None, None, W.shape[1]), ("T", "B", "D"), dtype=W.dtype)
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"x is empty: expected shape (T, B, D) with T >= 1 and B >= 1; got shape {x.shape}")
+    check_array(h0, "h0", (x.shape[1], W.shape[0]), ("B", "H"), dtype=W.dtype)
     h_t, caches, states = h0, [], []
     for x_t in x:  # x_t (B, D)
         h_t, cache = elman_step_forward(x_t, h_t, W, U, b, nonlinearity)  # (B, H)

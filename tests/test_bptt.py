@@ -144,5 +144,5 @@ def test_bad_input_is_named():
         elman_forward(x[..., :1], h0, W, U, b)
     with pytest.raises(ValueError, match="nonlinearity must be one of"):
         elman_forward(x, h0, W, U, b, nonlinearity="sigmoid")
-    with pytest.raises(ValueError, match="h_prev must have shape"):
+    with pytest.raises(ValueError, match=r"h0 must have shape \(B, H\) = \(3, 4\)"):
         elman_forward(x, h0[:, :2], W, U, b)

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from companion._checks import check_choice
+from companion._checks import check_choice, check_positive_int
 from companion.bptt import elman_bptt, elman_forward
 from companion.elman import ElmanRNN, ElmanStepCache, elman_step_backward, elman_step_forward
 from companion.experiments.classics import elman_jacobian_norms, lstm_memory_jacobian_norms, single_threaded_blas
@@ -35,12 +35,6 @@ __all__ = [
     "DelayTask", "delay_task", "DelayResult", "train_delay_network", "LineScan", "line_scan",
     "memory_path_table",
 ]
-
-
-def _check_int(value, name, minimum=1):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
 
 
 def _check_float(value, name):
@@ -77,7 +71,7 @@ def elman_step_gradcheck(nonlinearity="tanh", B=3, D=4, H=5, seed=0):
     """
     check_choice(nonlinearity, "nonlinearity", ("tanh", "relu"))
     rng = np.random.default_rng(seed)
-    B, D, H = (_check_int(v, n) for v, n in ((B, "B"), (D, "D"), (H, "H")))
+    B, D, H = (check_positive_int(v, n) for v, n in ((B, "B"), (D, "D"), (H, "H")))
     args = {"x_t": rng.normal(size=(B, D)), "h_prev": rng.normal(size=(B, H)),
             "W": rng.normal(size=(H, D)) / np.sqrt(D), "U": rng.normal(size=(H, H)) / np.sqrt(H),
             "b": rng.normal(size=H)}
@@ -117,7 +111,7 @@ def lstm_step_gradcheck(g="tanh", h="tanh", B=3, D=4, H=5, seed=0):
     (['dx_t', 'da_prev', 'dc_prev', 'dW', 'dU', 'db'], True)
     """
     rng = np.random.default_rng(seed)
-    B, D, H = (_check_int(v, n) for v, n in ((B, "B"), (D, "D"), (H, "H")))
+    B, D, H = (check_positive_int(v, n) for v, n in ((B, "B"), (D, "D"), (H, "H")))
     args = {"x_t": rng.normal(size=(B, D)), "a_prev": rng.normal(size=(B, H)), "c_prev": rng.normal(size=(B, H)),
             "W": rng.normal(size=(4 * H, D)) / np.sqrt(D), "U": rng.normal(size=(4 * H, H)) / np.sqrt(H),
             "b": rng.normal(size=4 * H)}
@@ -249,7 +243,7 @@ def linear_rnn_output(w, steps=1000):
     >>> float(linear_rnn_output(1.0)), round(float(linear_rnn_output(1.01)), 1)
     (1.0, 20751.6)
     """
-    steps = _check_int(steps, "steps")
+    steps = check_positive_int(steps, "steps")
     w = np.asarray(w, dtype=float)
     if not np.isfinite(w).all():
         raise ValueError("w must be finite")
@@ -283,7 +277,7 @@ def cliff_loss(w, b, steps=50, h0=0.5, target=0.7):
     >>> round(float(cliff_loss(2.0, 0.0)), 4), round(float(cliff_loss(2.0, -1.2)), 4)
     (0.0663, 2.8786)
     """
-    steps = _check_int(steps, "steps")
+    steps = check_positive_int(steps, "steps")
     w, b = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(b, dtype=float))
     h = np.full(w.shape, _check_float(h0, "h0"))
     for _ in range(steps):
@@ -340,7 +334,7 @@ def cliff_descent(start=(1.8, -0.5), lr=0.1, steps=80, clip=None, T=50, h0=0.5, 
     >>> p.path.shape, p.losses.shape, p.grad_norms.shape
     ((4, 2), (4,), (3,))
     """
-    steps, T = _check_int(steps, "steps"), _check_int(T, "T")
+    steps, T = check_positive_int(steps, "steps"), check_positive_int(T, "T")
     lr = _check_float(lr, "lr")
     if clip is not None:
         clip = _check_float(clip, "clip")
@@ -409,7 +403,7 @@ def delay_task(batch_size, T, delay, seed=None):
     >>> task.x[:, 0, 0], task.targets[:, 0, 0], task.mask[:, 0]
     (array([ 1.,  1.,  1., -1., -1., -1.]), array([0., 0., 1., 1., 1., 0.]), array([False, False,  True,  True,  True,  True]))
     """
-    B, T, delay = _check_int(batch_size, "batch_size"), _check_int(T, "T"), _check_int(delay, "delay")
+    B, T, delay = check_positive_int(batch_size, "batch_size"), check_positive_int(T, "T"), check_positive_int(delay, "delay")
     if delay >= T:
         raise ValueError(f"delay must be smaller than T={T}; got {delay}")
     bits = np.random.default_rng(seed).integers(0, 2, size=(T, B, 1))
@@ -490,8 +484,8 @@ def train_delay_network(truncate=None, delay=6, T=24, hidden_size=16, batch_size
     >>> r.truncate, r.losses.shape, 0.0 <= r.accuracy <= 1.0
     (4, (5,), True)
     """
-    H = _check_int(hidden_size, "hidden_size")
-    updates = _check_int(updates, "updates")
+    H = check_positive_int(hidden_size, "hidden_size")
+    updates = check_positive_int(updates, "updates")
     rng = np.random.default_rng([seed, 0])
     params = {"W": rng.uniform(-1, 1, (H, 1)) / np.sqrt(H), "U": rng.uniform(-1, 1, (H, H)) / np.sqrt(H),
               "b": np.zeros(H), "V": rng.uniform(-1, 1, (1, H)) / np.sqrt(H), "c": np.zeros(1)}
