@@ -50,6 +50,13 @@ def toc_files(root: Path | None = None) -> list[str]:
     return files
 
 
+def chapter_files(root: Path | None = None) -> list[str]:
+    """The chapters: the documents of the numbered parts of ``_toc.yml`` (chapter 1, 2, ...), suffix stripped."""
+    root = root or book_root()
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    return [strip_suffix(c["file"]) for part in toc.get("parts", []) if part.get("numbered") for c in part["chapters"]]
+
+
 def strip_suffix(docname: str) -> str:
     for suffix in (".ipynb", ".md"):
         if docname.endswith(suffix):

@@ -3,11 +3,22 @@
 The site (built once per run by the ``site_build`` fixture, shared with test_site_build.py) is served on
 127.0.0.1 by an ``http.server`` thread. Every request to another host is intercepted (routed, recorded and
 aborted; a request listener and a websocket listener record anything the route might miss), and each test
-asserts there were none. Each page of the table of contents must
-load without console errors, typeset every equation with the bundled MathJax, load every image; the search
-page must find "forget gate"; every page's previous/next links must follow the table of contents, and
-clicking them must navigate. A screenshot of each page
-goes to test-artifacts/screenshots/ (git-ignored).
+asserts there were none. Each page of the table of contents is loaded once, at a phone's width (390 px),
+then resized to a desktop's (1400 px). It must load without console errors, typeset every equation with the
+bundled MathJax, load every image, and link previous/next along the table of contents. At both widths the page
+never scrolls sideways as a whole (the overflow in px is reported), and on the phone:
+
+- every display equation fits the text column, or it scrolls sideways inside its own box AND shows the hint
+  "scroll sideways to see the whole equation" (class ``course-wide`` set by docs/_static/course.js), and its
+  equation number does not overlap it;
+- every figure fits the column, and every figure drawn by a cell is a link to its image file at full size;
+- no output shows a raw Markdown table (``|---|`` text).
+
+At 1400 px no code block of a chapter (cell input, solution) scrolls sideways: long lines wrap. A screenshot
+of every page at both widths goes to test-artifacts/screenshots/ (``<page>--phone.png``, ``<page>--desktop.png``,
+cut at MAX_SCREENSHOT_HEIGHT px; git-ignored). Other tests: the sidebar drawer and "On this page" open, close
+and navigate at both widths; tapping a solution's title on a phone opens it; search finds "forget gate" and
+ranks the chapter first for "Jordan" and "teacher forcing"; previous/next links navigate.
 
 Without /usr/bin/chromium (or Playwright) these tests are skipped locally and FAIL in CI (``CI=true``).
 """
@@ -22,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, running_in_ci, strip_suffix, toc_files
+from conftest import REPO_ROOT, chapter_files, running_in_ci, strip_suffix, toc_files
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,11 +50,14 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 TIMEOUT_MS = 20_000
-VIEWPORT = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1400, "height": 900}
+VIEWPORT = PHONE
 MAX_SCREENSHOT_HEIGHT = 6000
 # any URL except http://127.0.0.1:<port>/... (and data:/blob:/about: URLs, which are never requested)
 NOT_LOCAL = re.compile(r"^(?!http://127\.0\.0\.1[:/])(?!data:|blob:|about:)")
 PAGES = [strip_suffix(doc) for doc in toc_files()]
+CHAPTERS = chapter_files()
 
 
 def _unavailable(reason: str):
@@ -95,8 +109,8 @@ def browser():
 class Visit:
     """A fresh browser context that blocks and records requests to other hosts, and records console errors."""
 
-    def __init__(self, browser):
-        self.context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+    def __init__(self, browser, viewport=VIEWPORT):
+        self.context = browser.new_context(viewport=viewport, service_workers="block")
         self.context.set_default_timeout(TIMEOUT_MS)
         self.foreign: list[str] = []
         self.blocked: list[str] = []
@@ -131,7 +145,7 @@ class Visit:
 
     def _response(self, response):
         path = urllib.parse.urlsplit(response.url).path
-        if response.status >= 400 and path != "/favicon.ico":  # Chromium asks for /favicon.ico by itself
+        if response.status >= 400:  # pages declare their favicon, so Chromium does not guess /favicon.ico
             self.errors.append(f"HTTP {response.status}: {response.url}")
 
     def close(self):
@@ -155,20 +169,77 @@ def _wait_for_mathjax(page):
         return  # Sphinx adds MathJax only to pages with math
     page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
     page.evaluate("() => MathJax.startup.promise")
+    # course.js marks the equations too wide for the column once MathJax has laid them out
+    page.wait_for_function("() => document.documentElement.dataset.courseMath === 'checked'")
 
 
-@pytest.mark.parametrize("doc", PAGES)
-def test_page_loads_offline_with_math_and_images(doc, visit, site_url):
-    page = visit.page
-    page.goto(f"{site_url}/{doc}.html", wait_until="load")
-    _wait_for_mathjax(page)
-    # scroll through the page so anything lazy gets a chance to load, then wait for every image
+def _load_every_image(page):
+    """Scroll through the page so anything lazy gets a chance to load, wait for every image, scroll back up."""
     page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
     page.evaluate(
         """() => Promise.all([...document.images].map(img => img.complete ? null :
                new Promise(resolve => { img.onload = img.onerror = resolve; })))"""
     )
     page.evaluate("() => window.scrollTo(0, 0)")
+
+
+# What a reader sees at the current width, measured in the page. The column is the article's box.
+LAYOUT_JS = """() => {
+  const col = document.querySelector('article.bd-article').getBoundingClientRect();
+  const fits = (r) => r.left >= col.left - 1 && r.right <= col.right + 1;
+  const overlap = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const equations = [...document.querySelectorAll('article div.math')].map((math) => {
+    const box = math.querySelector('mjx-container');
+    const hint = getComputedStyle(math, '::after').content;
+    const eqno = math.querySelector('span.eqno');
+    return {
+      text: math.textContent.trim().slice(0, 60),
+      fits: fits(math.getBoundingClientRect()) && fits(box.getBoundingClientRect()),
+      cut: box.scrollWidth > box.clientWidth + 1,
+      scrolls: ['auto', 'scroll'].includes(getComputedStyle(box).overflowX),
+      hint: math.classList.contains('course-wide') && /scroll sideways/.test(hint),
+      eqno_over_equation: eqno !== null && overlap(eqno.getBoundingClientRect(), box.getBoundingClientRect()),
+    };
+  });
+  const figures = [...document.querySelectorAll('article img')].map((img) => {
+    const link = img.closest('a');
+    return {
+      src: img.getAttribute('src'),
+      fits: fits(img.getBoundingClientRect()),
+      drawn_by_a_cell: img.closest('.cell_output') !== null,
+      links_to_itself: link !== null && link.href === img.src,
+    };
+  });
+  const raw_tables = [...document.querySelectorAll('article .cell_output')]
+    .filter((out) => /^\\s*\\|?\\s*:?-{3,}:?\\s*\\|/m.test(out.innerText)).length;
+  const code = [...document.querySelectorAll('article div.highlight pre')]
+    .filter((pre) => !pre.closest('.cell_output'))
+    .filter((pre) => pre.scrollWidth > pre.clientWidth + 1)
+    .map((pre) => pre.textContent.slice(0, 60));
+  return {
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    equations, figures, raw_tables, code_scrolling: code,
+  };
+}"""
+
+
+def _screenshot(page, doc: str, width_name: str, width: int):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # the whole page, cut at MAX_SCREENSHOT_HEIGHT px (full-page shots of long pages take tens of seconds)
+    height = min(page.evaluate("() => document.documentElement.scrollHeight"), MAX_SCREENSHOT_HEIGHT)
+    page.screenshot(
+        path=str(SCREENSHOTS / f"{doc.replace('/', '__')}--{width_name}.png"),
+        full_page=True,
+        clip={"x": 0, "y": 0, "width": width, "height": height},
+    )
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_page_loads_offline_and_fits_a_phone_and_a_desktop(doc, visit, site_url):
+    page = visit.page
+    page.goto(f"{site_url}/{doc}.html", wait_until="load")
+    _wait_for_mathjax(page)
+    _load_every_image(page)
 
     math = page.evaluate(
         """() => [...document.querySelectorAll('article .math')].map(el => ({
@@ -201,14 +272,25 @@ def test_page_loads_offline_with_math_and_images(doc, visit, site_url):
         else:
             assert hrefs == [], f"{doc} should have no {selector} link"
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    # the whole page, cut at MAX_SCREENSHOT_HEIGHT px (full-page shots of the long API page take tens of seconds)
-    height = min(page.evaluate("() => document.documentElement.scrollHeight"), MAX_SCREENSHOT_HEIGHT)
-    page.screenshot(
-        path=str(SCREENSHOTS / f"{doc.replace('/', '__')}.png"),
-        full_page=True,
-        clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height},
-    )
+    # phone
+    _screenshot(page, doc, "phone", PHONE["width"])
+    phone = page.evaluate(LAYOUT_JS)
+    assert phone["overflow"] <= 0, f"{doc} scrolls sideways by {phone['overflow']} px at {PHONE['width']} px"
+    hidden = [e["text"] for e in phone["equations"] if not e["fits"] or (e["cut"] and not (e["scrolls"] and e["hint"]))]
+    assert hidden == [], f"{doc}: equations cut on a phone with no hint and no way to scroll to the rest"
+    assert [e["text"] for e in phone["equations"] if e["eqno_over_equation"]] == [], f"{doc}: number over equation"
+    assert [f["src"] for f in phone["figures"] if not f["fits"]] == [], f"{doc}: figures wider than the column"
+    unlinked = [f["src"] for f in phone["figures"] if f["drawn_by_a_cell"] and not f["links_to_itself"]]
+    assert unlinked == [], f"{doc}: figures that do not open full size"
+    assert phone["raw_tables"] == 0, f"{doc}: an output shows a raw Markdown table"
+
+    # desktop: the same page, resized
+    page.set_viewport_size(DESKTOP)
+    page.wait_for_timeout(400)  # course.js re-checks the equations 150 ms after a resize
+    _screenshot(page, doc, "desktop", DESKTOP["width"])
+    desktop = page.evaluate(LAYOUT_JS)
+    assert desktop["overflow"] <= 0, f"{doc} scrolls sideways by {desktop['overflow']} px at {DESKTOP['width']} px"
+    assert desktop["code_scrolling"] == [], f"{doc}: code blocks that scroll sideways on a desktop"
     assert visit.errors == [], f"console errors on {doc}"
 
 
@@ -220,6 +302,111 @@ def test_search_finds_forget_gate(visit, site_url):
     assert results.count() >= 1
     text = " ".join(results.all_inner_texts()).lower()
     assert "forget" in text
+    assert visit.errors == []
+
+
+@pytest.mark.parametrize(("query", "chapter"), [("Jordan", "book/elman_jordan"), ("teacher forcing", None)])
+def test_search_ranks_chapters_first(query, chapter, visit, site_url):
+    """Results on chapter pages come before the API reference, glossary and other pages."""
+    page = visit.page
+    page.goto(f"{site_url}/search.html?q={urllib.parse.quote_plus(query)}", wait_until="load")
+    page.wait_for_function("() => document.querySelectorAll('#search-results ul.search li').length > 0"
+                           " && document.querySelector('#search-results h2')?.textContent.includes('Results')")
+    docs = [_docname(h.split("#")[0]) for h in page.locator("#search-results ul.search li > a").evaluate_all(
+        "links => links.map(a => a.href)")]
+    assert docs, f"no result for {query!r}"
+    in_chapters = [d in CHAPTERS for d in docs]
+    assert in_chapters[0], f"{query!r}: first result {docs[0]} is not a chapter ({docs[:5]})"
+    assert in_chapters == sorted(in_chapters, reverse=True), f"{query!r}: a chapter after another page: {docs}"
+    if chapter:
+        assert docs[0] == chapter, f"{query!r}: {docs[:5]}"
+    assert visit.errors == []
+
+
+def _visible_count(page, selector: str) -> int:
+    return page.locator(selector).evaluate_all(
+        """els => els.filter(e => { const r = e.getBoundingClientRect();
+               return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; }).length"""
+    )
+
+
+def test_sidebar_drawer_and_on_this_page_on_a_phone(visit, site_url):
+    """At 390 px, ☰ opens the chapter list as a drawer (closed by Escape), a chapter link in it navigates; the
+    "On this page" button opens the page's sections, and a section link in it jumps to the section and closes
+    the drawer."""
+    page = visit.page
+    page.goto(f"{site_url}/{CHAPTERS[0]}.html", wait_until="load")
+    drawer = page.locator("#pst-primary-sidebar-modal")
+    assert not drawer.evaluate("d => d.open")
+    page.locator(".primary-toggle:visible").first.click()
+    page.wait_for_function("() => document.getElementById('pst-primary-sidebar-modal').open")
+    assert _visible_count(page, "#pst-primary-sidebar-modal nav.bd-docs-nav a.reference") >= len(CHAPTERS)
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.getElementById('pst-primary-sidebar-modal').open")
+    page.locator(".primary-toggle:visible").first.click()
+    page.wait_for_function("() => document.getElementById('pst-primary-sidebar-modal').open")
+    with page.expect_navigation(wait_until="load"):
+        page.locator(f"#pst-primary-sidebar-modal a.reference[href='{CHAPTERS[1].split('/')[-1]}.html']").click()
+    assert _docname(page.url) == CHAPTERS[1]
+    _load_every_image(page)  # so that no figure above the section grows after the jump
+
+    page.locator(".secondary-toggle:visible").first.click()
+    page.wait_for_function("() => document.getElementById('pst-secondary-sidebar-modal').open")
+    links = page.locator("#pst-secondary-sidebar-modal a.nav-link")
+    assert _visible_count(page, "#pst-secondary-sidebar-modal a.nav-link") >= 3
+    target = links.nth(1).get_attribute("href")
+    links.nth(1).click()
+    page.wait_for_function(f"() => location.hash === {target!r}")
+    # the drawer closes by itself, so that the section it jumped to is in sight
+    page.wait_for_function("() => !document.getElementById('pst-secondary-sidebar-modal').open")
+    in_view = f"() => {{ const t = document.getElementById({target[1:]!r}).getBoundingClientRect().top; return t > -5 && t < {PHONE['height'] // 2}; }}"
+    page.wait_for_function(in_view)  # (the page may scroll smoothly)
+    assert visit.errors == []
+
+
+def test_sidebar_collapses_and_on_this_page_works_on_a_desktop(browser, site_url):
+    """At 1400 px, ☰ hides the chapter list and shows it again; the "Contents" list beside the page jumps to
+    a section."""
+    v = Visit(browser, viewport=DESKTOP)
+    try:
+        page = v.page
+        page.goto(f"{site_url}/{CHAPTERS[0]}.html", wait_until="load")
+        nav = "#pst-primary-sidebar nav.bd-docs-nav a.reference"
+        assert _visible_count(page, nav) >= len(CHAPTERS)
+        page.locator(".primary-toggle:visible").first.click()
+        page.wait_for_timeout(600)  # the sidebar slides out
+        assert _visible_count(page, nav) == 0
+        assert not page.evaluate("() => document.getElementById('pst-primary-sidebar-modal').open")
+        page.locator(".primary-toggle:visible").first.click()
+        page.wait_for_timeout(600)
+        assert _visible_count(page, nav) >= len(CHAPTERS)
+
+        toc = "#pst-secondary-sidebar a.nav-link"
+        assert _visible_count(page, toc) >= 3
+        target = page.locator(toc).nth(2).get_attribute("href")
+        page.locator(toc).nth(2).click()
+        page.wait_for_function(f"() => location.hash === {target!r}")
+        page.wait_for_function(
+            f"() => {{ const t = document.getElementById({target[1:]!r}).getBoundingClientRect().top;"
+            f" return t > -5 && t < {DESKTOP['height'] // 2}; }}"
+        )
+        assert v.errors == []
+    finally:
+        v.close()
+    assert v.foreign == []
+
+
+def test_tapping_a_solution_title_opens_the_solution(visit, site_url):
+    """On a phone the exercise link fills most of "Solution to Exercise 1.1": tapping it opens the solution
+    (it used to jump back to the exercise)."""
+    page = visit.page
+    page.goto(f"{site_url}/{CHAPTERS[0]}.html", wait_until="load")
+    solution = page.locator("div.solution.dropdown").first
+    content = solution.locator("section").first
+    assert not content.is_visible()
+    solution.locator(".admonition-title a").first.click()
+    content.wait_for(state="visible")
+    assert urllib.parse.urlsplit(page.url).fragment == "", "the tap navigated instead of opening the solution"
     assert visit.errors == []
 
 

@@ -8,6 +8,7 @@ repository and issue buttons.
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import re
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import strip_suffix, toc_files
+from conftest import chapter_files, strip_suffix, toc_files
 
 pytestmark = pytest.mark.slow
 
@@ -103,7 +104,7 @@ def test_notebook_pages_have_launch_download_and_repository_buttons(site_build):
         hrefs = [a.get("href", "") for a in soup(page_html(site_build, doc)).find_all("a")]
         expected = [
             f"https://colab.research.google.com/github/rnn-course/rnn-variants/blob/main/{nb_path}",
-            f"https://mybinder.org/v2/gh/rnn-course/rnn-variants/main?urlpath=tree/{nb_path}",
+            f"https://mybinder.org/v2/gh/rnn-course/rnn-variants/main?urlpath=lab/tree/{nb_path}",  # JupyterLab
             REPO_URL,
         ]
         for url in expected:
@@ -128,12 +129,90 @@ def test_colab_setup_cell_is_hidden_on_the_site_but_kept_in_the_download(site_bu
 
 
 def test_api_reference_documents_companion(site_build):
-    page = soup(site_build.html / "book" / "api.html")
-    ids = {tag.get("id") for tag in page.find_all(id=True)}
-    api_md = (site_build.root / "book" / "api.md").read_text(encoding="utf-8")
-    modules = re.findall(r"^\.\. companion-module:: (\S+)", api_md, flags=re.M)
+    """Every page under book/api/ documents the module it names, with its members; the index links them all."""
+    pages = sorted((site_build.root / "book" / "api").rglob("*.md"))
+    modules = {}
+    for md in pages:
+        found = re.findall(r"^\.\. companion-module:: (\S+)", md.read_text(encoding="utf-8"), flags=re.M)
+        if found:
+            modules[found[0]] = site_build.html / md.relative_to(site_build.root).with_suffix(".html")
     assert "companion.activations" in modules
-    for module in modules:
-        assert f"module-{module}" in ids, f"{module} is listed in api.md but not documented"
-        assert any(i and i.startswith(module + ".") for i in ids), f"{module}: no member documented"
-    assert "companion.activations.sigmoid" in ids
+    index = soup(site_build.html / "book" / "api" / "index.html")
+    index_links = {a.get("href", "").split("#")[0] for a in index.select("article a.reference.internal")}
+    for module, html in modules.items():
+        ids = {tag.get("id") for tag in soup(html).find_all(id=True)}
+        assert f"module-{module}" in ids, f"{module}: {html.name} does not document it"
+        if importlib.import_module(module).__dict__.get("__all__"):  # a package may only hold modules
+            assert any(i and i.startswith(module + ".") for i in ids), f"{module}: no member documented"
+        assert html.relative_to(site_build.html / "book" / "api").as_posix() in index_links, f"index misses {module}"
+    assert "companion.activations.sigmoid" in {t.get("id") for t in soup(modules["companion.activations"]).find_all(id=True)}
+
+
+def chapter_docs(site_build) -> list[str]:
+    return chapter_files(site_build.root)
+
+
+def test_exercises_are_numbered_per_chapter_and_every_reference_resolves(site_build):
+    """Chapter N's exercises are "Exercise N.1", "N.2", ... in order; every link to an exercise (a solution's
+    title, a {ref}/{numref} in the text) lands on an exercise of the page it names and says its number; a code
+    comment that names an exercise ("# Exercise 5.4: ...") names one of its own chapter that exists."""
+    chapters = chapter_docs(site_build)
+    assert len(chapters) >= 5
+    numbers = {}  # (html path, id) -> "N.k"
+    for n, doc in enumerate(chapters, start=1):
+        page = soup(page_html(site_build, doc))
+        labels = [(div["id"], div.select_one(".admonition-title .caption-number").get_text(strip=True))
+                  for div in page.select("article div.exercise.admonition")]
+        assert labels, f"{doc} has no exercise"
+        assert [label for _, label in labels] == [f"Exercise {n}.{k}" for k in range(1, len(labels) + 1)], doc
+        numbers.update({(page_html(site_build, doc).resolve(), i): label.split()[-1] for i, label in labels})
+        nb = json.loads((site_build.root / f"{doc}.ipynb").read_text(encoding="utf-8"))
+        code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        for named in re.findall(r"#.*?\bExercise (\d+(?:\.\d+)?)", code):
+            assert named in {label.split()[-1] for _, label in labels}, f"{doc}: a code comment names Exercise {named}"
+    checked = 0
+    for path in sorted(site_build.html.rglob("*.html")):
+        for a in soup(path).select("article a[href*='#']"):
+            href = a["href"]
+            target = (path.parent / href.split("#")[0]).resolve() if not href.startswith("#") else path.resolve()
+            key = (target, href.split("#", 1)[1])
+            text = a.get_text(" ", strip=True)
+            if key in numbers:
+                checked += 1
+                assert text.endswith(f"Exercise {numbers[key]}"), f"{path.name}: link {href} says {text!r}"
+            elif re.search(r"\bExercise\b", text):
+                raise AssertionError(f"{path.name}: {text!r} links to {href}, which is not an exercise")
+    assert checked >= len(numbers), "every exercise is linked at least from its solution"
+
+
+def test_no_output_shows_a_raw_markdown_table(site_build):
+    """A table a cell prints as Markdown renders as a table (nb_render_markdown_format: myst), never as
+    ``| a | b |`` / ``|---|`` text; each chapter that prints one has a rendered table in its outputs."""
+    raw = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$", flags=re.M)
+    for doc in chapter_docs(site_build):
+        page = soup(page_html(site_build, doc))
+        for out in page.select("article .cell_output"):
+            assert not raw.search(out.get_text("\n")), f"{doc}: raw Markdown table in an output"
+        nb = json.loads((site_build.root / f"{doc}.ipynb").read_text(encoding="utf-8"))
+        markdown_tables = sum(
+            "|---" in "".join(o.get("data", {}).get("text/markdown", "")).replace(" ", "")
+            for c in nb["cells"] for o in c.get("outputs", [])
+        )
+        assert len(page.select("article .cell_output table")) >= markdown_tables, doc
+
+
+def test_search_scorer_ranks_the_chapters_first(site_build):
+    scorer = (site_build.html / "_static" / "course_search.js").read_text(encoding="utf-8")
+    listed = json.loads(re.search(r"new Set\((\[.*?\])\)", scorer).group(1))
+    assert listed == chapter_docs(site_build)
+    page = soup(page_html(site_build, chapter_docs(site_build)[0]))
+    scripts = [s.get("src", "") for s in page.find_all("script")]
+    order = [i for i, src in enumerate(scripts) if "course_search.js" in src or "searchtools.js" in src]
+    assert len(order) == 2 and "course_search.js" in scripts[order[0]], "course_search.js must come first"
+
+
+def test_pages_have_a_favicon(site_build):
+    for doc in toc_files(site_build.root):
+        icons = soup(page_html(site_build, doc)).select("link[rel~=icon]")
+        assert icons, doc
+        assert (page_html(site_build, doc).parent / icons[0]["href"]).resolve().exists(), doc

@@ -1,8 +1,10 @@
 """The table of contents and the book folder agree, and the API reference lists every module of companion.
 
 Fast checks (no build): every notebook and page in book/ is in _toc.yml, every _toc.yml entry exists, nothing
-is listed twice, every chapter notebook starts with the hidden Colab/Binder setup cell, and book/api.md has one
-``.. companion-module::`` line per public module of ``companion``.
+is listed twice, every chapter notebook starts with the hidden Colab/Binder setup cell, and the API reference
+has one page per public module of ``companion``: ``companion.a.b`` is documented by ``book/api/a/b.md``, whose
+``.. companion-module:: companion.a.b`` line renders it (docs/_ext/course_site.py), listed under
+``book/api/index`` in _toc.yml.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pkgutil
 import re
 
 import pytest
+import yaml
 
 import companion
 from conftest import book_root, strip_suffix, toc_files
@@ -87,18 +90,49 @@ def public_modules() -> set[str]:
     return names
 
 
-def api_modules() -> list[str]:
-    api = (book_root() / "book" / "api.md").read_text(encoding="utf-8")
-    return re.findall(r"^\.\. companion-module:: (\S+)\s*$", api, flags=re.M)
+API_DIR = "book/api"
+MODULE_LINE = re.compile(r"^\.\. companion-module:: (\S+)\s*$", flags=re.M)
 
 
-def test_api_reference_lists_every_public_module():
-    listed = api_modules()
-    assert len(listed) == len(set(listed)), "a module is listed twice in book/api.md"
-    missing = sorted(public_modules() - set(listed))
-    assert missing == [], "add one line `.. companion-module:: <name>` per module to book/api.md"
+def api_page(module: str) -> str:
+    """The docname of a module's API page: companion.experiments.deep -> book/api/experiments/deep."""
+    return f"{API_DIR}/" + module.removeprefix("companion.").replace(".", "/")
 
 
-def test_api_reference_lists_only_importable_modules():
-    for name in api_modules():
+def api_pages() -> dict[str, list[str]]:
+    """Every page under book/api/ (docname) with the modules its ``.. companion-module::`` lines document."""
+    root = book_root()
+    return {
+        strip_suffix(path.relative_to(root).as_posix()): MODULE_LINE.findall(path.read_text(encoding="utf-8"))
+        for path in sorted((root / API_DIR).rglob("*.md"))
+    }
+
+
+def test_every_public_module_has_its_api_page():
+    pages = api_pages()
+    missing = sorted(m for m in public_modules() if pages.get(api_page(m)) != [m])
+    assert missing == [], (
+        "each public module companion.<a>.<b> needs the page book/api/<a>/<b>.md holding the one line "
+        "`.. companion-module:: companion.<a>.<b>` (in an {eval-rst} block), listed under book/api/index in _toc.yml"
+    )
+
+
+def test_api_pages_document_only_importable_modules_once():
+    documented = [m for modules in api_pages().values() for m in modules]
+    assert len(documented) == len(set(documented)), "a module is documented on two API pages"
+    for name in documented:
         importlib.import_module(name)
+
+
+def test_api_pages_sit_under_the_api_index_in_the_toc():
+    toc = yaml.safe_load((book_root() / "_toc.yml").read_text(encoding="utf-8"))
+
+    def under(entries, inside):
+        for entry in entries or []:
+            if "file" in entry:
+                yield strip_suffix(entry["file"]), inside
+                yield from under(entry.get("sections"), inside or strip_suffix(entry["file"]) == f"{API_DIR}/index")
+
+    placed = dict(under([c for part in toc.get("parts", []) for c in part.get("chapters", [])], False))
+    pages = [d for d in api_pages() if d != f"{API_DIR}/index"]
+    assert [d for d in pages if not placed.get(d)] == [], "API pages belong in the sections of book/api/index"

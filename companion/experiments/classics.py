@@ -408,7 +408,7 @@ def lstm_memory_jacobian_norms(forget_bias, ks=(1, 2, 5, 10, 25, 50, 75, 100),
     r""":math:`\|\partial c_k / \partial c_0\|` of an LSTM whose forget gates are held open by a bias.
 
     The LSTM keeps its default initialisation except the forget-gate bias, set to
-    ``forget_bias`` (so :math:`f(z_f) \approx \sigma(\text{forget\_bias})`), and, unless
+    ``forget_bias`` (so :math:`f(z_f) \approx \sigma(\mathtt{forget\_bias})`), and, unless
     ``recurrent=True``, the recurrent weights ``weight_hh``, set to zero: then the memory path
     :math:`c' = g(z) f(z_i) + c\, f(z_f)` is the only way from :math:`c_0` to :math:`c_k` and
     :math:`\partial c_k / \partial c_0 = \mathrm{diag}\big(\prod_{t \le k} f(z_f^{(t)})\big)`.
