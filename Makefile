@@ -1,12 +1,15 @@
 # Two commands do everything, each installing what it needs into .venv first:
 #   make site   build the static site into _build/html
-#   make test   run every test (unit, doctests, nbval over the notebooks, site build, browser, nbgrader)
+#   make test   run every test (unit, doctests, nbval over the notebooks, site build, browser, grading)
+# and one grades the assignments (installing only what grading needs; the sandbox is Debian's bubblewrap):
+#   make grade [JOBS=N] [COURSE=assignments] [GRADE_ARGS="--student alice --timeout 30 --no-sandbox"]
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 JOBS   ?= 2
+COURSE ?= assignments
 
-.PHONY: site test serve benchmark clean
+.PHONY: site test grade serve benchmark clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +19,13 @@ $(VENV)/.site-installed: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.test-installed: requirements.txt requirements-test.txt pyproject.toml | $(BIN)/python
+$(VENV)/.test-installed: requirements.txt requirements-test.txt requirements-grade.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
-	touch $(VENV)/.site-installed $@
+	touch $(VENV)/.site-installed $(VENV)/.grade-installed $@
+
+$(VENV)/.grade-installed: requirements-grade.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-grade.txt
+	touch $@
 
 site: $(VENV)/.site-installed
 	$(BIN)/jupyter-book build . -W -n --keep-going
@@ -27,6 +34,12 @@ site: $(VENV)/.site-installed
 # One BLAS thread per worker: two workers on two cores, and the models multiply small matrices.
 test: $(VENV)/.test-installed
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile
+
+# Grade every submission in $(COURSE)/submitted/<student>/<id>/ in the sandbox, $(JOBS) students at a time:
+# scores into $(COURSE)/gradebook.db, $(COURSE)/grades.csv, nbgrader's feedback, reports in $(COURSE)/reports/.
+# (nbgrader runs `alembic` from PATH when it creates the gradebook, hence the venv's bin first.)
+grade: $(VENV)/.grade-installed
+	PATH="$(abspath $(BIN)):$$PATH" OPENBLAS_NUM_THREADS=1 $(BIN)/python -m grading --course $(COURSE) --jobs $(JOBS) $(GRADE_ARGS)
 
 serve:
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000
