@@ -216,13 +216,17 @@ def sandbox_cells(assignment, submission):
     Read-only cells as the student version has them (the source's, without hidden tests), the student's
     answer cells and added cells; never a test cell.
     """
-    out = list((f"your cell before {assignment.cells[0].grade_id}", code) for code in submission.extras.get(-1, []))
+    def yours(codes, where):
+        return [(f"your cell {n} {where}" if len(codes) > 1 else f"your cell {where}", code)
+                for n, code in enumerate(codes, 1)]
+
+    out = yours(submission.extras.get(-1, []), f"before {assignment.cells[0].grade_id}")
     for cell in assignment.cells:
         if cell.kind in ("locked", "other"):
             out.append((cell.grade_id, strip_secrets(cell.source)))
         elif cell.kind == "answer" and cell.grade_id in submission.answers:
             out.append((cell.grade_id, submission.answers[cell.grade_id]))
-        out += [(f"your cell after {cell.grade_id}", code) for code in submission.extras.get(cell.index, [])]
+        out += yours(submission.extras.get(cell.index, []), f"after {cell.grade_id}")
     return out
 
 

@@ -254,7 +254,7 @@ import sys, warnings
 warnings.simplefilter("always")
 warnings.warn("np.find_common_type is deprecated", DeprecationWarning)
 for i in range(50):
-    print(f"\\r{{i * 2}}%|####      | {{i}}/50 [00:00<00:00, 900.0it/s]", end="", file=sys.stderr)
+    print(f"\\r{i * 2}%|####      | {i}/50 [00:00<00:00, 900.0it/s]", end="", file=sys.stderr)
 print(file=sys.stderr)
 '''
 
@@ -324,7 +324,7 @@ def _attacks(course):
                       ["appears 2 times", "was deleted", "metadata of"]),
         # the intact parts earn their marks; a copy of companion earns marks and a flag
         "exits": ("elman_jordan", [("exit_backward", None)], 6, ["died while running elman_step_backward"]),
-        "copied": ("lstm_gates", [("copy", None)], 10, ["near-copy of companion.lstm.lstm_step_forward"]),
+        "copied": ("lstm_gates", [("copy", None)], 10, ["matches `companion.lstm.lstm_step_forward`"]),
     }
 
 
@@ -368,9 +368,11 @@ def _edit(nb, kind, code):
         answers[0].source = code + "\n\n" + answers[0].source
     elif kind == "solved":
         answers[0].source = code + "\n\n" + answers[0].source
-    elif kind == "solved_extra":  # a cell of the student's own, after the first answer
-        nb.cells.insert(nb.cells.index(answers[0]) + 1, nbformat.v4.new_code_cell(code))
-        nb.cells[nb.cells.index(answers[0]) + 1].metadata = {}
+    elif kind == "solved_extra":  # a cell of the student's own, after the first answer and earlier such cells
+        at = nb.cells.index(answers[0]) + 1
+        while at < len(nb.cells) and "nbgrader" not in nb.cells[at].metadata:
+            at += 1
+        nb.cells.insert(at, nbformat.v4.new_code_cell(code))
     elif kind == "replace":
         for cell in answers:
             cell.source = ""
