@@ -285,6 +285,22 @@ def lstm_step_backward(da, dc, cache):
     return reference_lstm.lstm_step_backward(da, dc, cache)
 '''
 
+GRU_CHEAT = '''
+import numpy as np
+import companion.gru
+
+reference_gru.gru_step_backward = companion.gru.gru_step_backward = lambda *a, **k: (np.zeros(1),) * 6
+
+
+def gru_step_forward(x_t, h_prev, W, U, b_ih, b_hh):
+    return reference_gru.gru_step_forward(x_t, h_prev, W, U, b_ih, b_hh)
+
+
+def gru_step_backward(dh_t, cache):
+    return reference_gru.gru_step_backward(dh_t, cache)
+'''
+
+
 def _attacks(course):
     """student -> (assignment, [(kind, code)], expected score, phrases its report must contain).
 
@@ -316,6 +332,7 @@ def _attacks(course):
         "cheat_payloads": ("lstm_gates", [("replace", PICKLE_PAYLOAD.format(marker=course / "unpickled")
                                            + CALLS_REFERENCE.split("\n\n\n")[1])], 0,
                            ["cannot read", "withheld while grading"]),
+        "cheat_gru": ("lstm_variants", [("replace", GRU_CHEAT)], 0, ["withheld while grading"]),
         # correct work beside attacks on the grader and the machine: full marks
         "saboteur": ("deep_rnn", [("solved_extra", code) for code in (KILL_GRADER, DETACHED, FORK_BOMB, MEMORY_HOG,
                                                                       NOISE, UNSTOPPABLE)], 5,

@@ -381,6 +381,10 @@ NAMED_MISTAKES = {
     "every layer reads x": ("deep_rnn", "deep_rnn_forward", "inputs = np.stack(states)", "inputs = x"),
     "backward states in computation order": ("bidirectional", "bidirectional", "backward_states[t] = h_backward",
                                              "backward_states[T - 1 - t] = h_backward"),
+    "Cho's reset placement (GRU)": ("lstm_variants", "gru_step_forward", "n = np.tanh(i_n + r * hn)",
+                                    "n = np.tanh(i_n + (r * h_prev) @ U[2 * h_prev.shape[1]:].T + b_hh[2 * h_prev.shape[1]:])"),
+    "missing direct path (GRU)": ("lstm_variants", "gru_step_backward", "dh_prev = dh_t * z + dgh @ cache.U",
+                                  "dh_prev = dgh @ cache.U"),
     "Jacobians in the wrong order": ("classic_experiments", "jacobian_norms", "J = ((1.0 - h_t[0] ** 2)[:, None] * U) @ J",
                                      "J = J @ ((1.0 - h_t[0] ** 2)[:, None] * U)"),
 }
