@@ -98,6 +98,25 @@ def _run_job(job, libs, cfg, mode, run_dir):
     return job
 
 
+def check_sandbox(lib, cfg, mode, run_dir):
+    """Start one empty sandbox first: a sandbox that cannot start must stop the run, not give everyone 0."""
+    from grading.judge import Session
+
+    work = Path(run_dir) / "sandbox-check"
+    work.mkdir()
+    limits = cfg["limits"]
+    session = Session([], {"lib": str(lib), "mode": mode, "limits": limits, "timeout": limits["timeout"],
+                           "budget": max(60.0, float(limits["timeout"])), "workdir": str(work)}, work / "stderr.txt")
+    try:
+        ready = session.start()
+    finally:
+        session.kill()
+    if not ready:
+        err = (work / "stderr.txt").read_text(errors="replace")[-2000:] if (work / "stderr.txt").exists() else ""
+        raise sandbox.SandboxUnavailable(f"the {mode} sandbox cannot start the Python that grades ({sys.executable}); "
+                                         f"nothing was graded. Its error output:\n{err}")
+
+
 def ensure_assignments(course, assignments, cid):
     """Every assignment to grade must be in the gradebook (nbgrader generate_assignment records it)."""
     from nbgrader.api import Gradebook, MissingEntry
@@ -224,6 +243,7 @@ def run(course, jobs=1, mode="bwrap", students=None, assignments=None, with_feed
         libs = {}
         for aid in sorted({j.assignment for j in todo}):
             libs[aid] = sandbox.build_lib(Path(run_dir) / "lib" / aid, cfg["assignments"][aid]["withheld"])
+        check_sandbox(libs[min(libs)], cfg, mode, run_dir)
         phase("sandbox libraries")
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
             futures = [pool.submit(_run_job, j, libs, cfg, mode, run_dir) for j in todo]

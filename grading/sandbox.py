@@ -194,7 +194,8 @@ def _system_binds():
 def _parents(path):
     """Create the folders above a bind point readable by all (bwrap's default is 0700, closed to nobody)."""
     parts = Path(path).parts[1:-1]
-    return [a for i in range(len(parts)) for a in ("--perms", "0755", "--dir", "/" + "/".join(parts[:i + 1]))]
+    folders = ["/" + "/".join(parts[:i + 1]) for i in range(len(parts))]
+    return [a for f in folders if f != "/tmp" for a in ("--perms", "0755", "--dir", f)]
 
 
 def command(lib, limits, mode="bwrap", workdir=None):
@@ -207,11 +208,13 @@ def command(lib, limits, mode="bwrap", workdir=None):
         env = _environment(home, LIB_MOUNT)
         argv = _limits(limits) + [
             bwrap_path() or "bwrap", *_namespaces(), "--die-with-parent", "--new-session", "--hostname", "sandbox",
+            "--proc", "/proc", "--dev", "/dev",
+            # the private /tmp first: a virtual environment under /tmp is bound on top of it, not hidden by it
+            "--perms", "1777", "--size", str(int(limits["file_mb"]) * 2**20), "--tmpfs", "/tmp",
+            "--perms", "0777", "--dir", home,
             *_system_binds(),
             *_parents(LIB_MOUNT), "--ro-bind", str(lib), LIB_MOUNT,
-            "--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", str(int(limits["file_mb"]) * 2**20), "--tmpfs", "/tmp",
-            "--perms", "0777", "--dir", home, "--chdir", "/tmp",
+            "--chdir", "/tmp",
             "--clearenv", *[a for k, v in env.items() for a in ("--setenv", k, v)],
             *_worker_argv(LIB_MOUNT, NOBODY if os.geteuid() == 0 else None, int(limits["processes"])),
         ]

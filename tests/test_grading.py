@@ -385,6 +385,14 @@ NAMED_MISTAKES = {
                                     "n = np.tanh(i_n + (r * h_prev) @ U[2 * h_prev.shape[1]:].T + b_hh[2 * h_prev.shape[1]:])"),
     "missing direct path (GRU)": ("lstm_variants", "gru_step_backward", "dh_prev = dh_t * z + dgh @ cache.U",
                                   "dh_prev = dgh @ cache.U"),
+    "BPTT overwrites the shared weights' gradient": ("bptt", "elman_bptt", "dW = dW + dW_t", "dW = dW_t"),
+    "BPTT without the gradient from the future": ("bptt", "elman_bptt", "elman_step_backward(dh[t] + dh_next, caches[t])",
+                                                  "elman_step_backward(dh[t], caches[t])"),
+    "tanh derivative with the wrong sign": ("bptt", "elman_step_backward", "dh_raw = dh_t * (1.0 - cache.h_t ** 2)",
+                                            "dh_raw = dh_t * (cache.h_t ** 2 - 1.0)"),
+    "truncated BPTT that is full BPTT": ("bptt", "truncated_bptt",
+                                         "parts = [elman_bptt(dh[s:s + k], caches[s:s + k]) for s in range(0, T, k)]",
+                                         "parts = [elman_bptt(dh, caches)]"),
     "Jacobians in the wrong order": ("classic_experiments", "jacobian_norms", "J = ((1.0 - h_t[0] ** 2)[:, None] * U) @ J",
                                      "J = J @ ((1.0 - h_t[0] ** 2)[:, None] * U)"),
 }
@@ -406,3 +414,25 @@ def test_each_named_mistake_misses_the_tolerance_by_a_wide_margin(mistake):
     assert margins, f"{mistake} fails no test"
     print(f"{mistake}: misses the tolerance by at least {min(margins):.3g} times")  # pytest -s
     assert min(margins) > 20  # measured: at least 69 (Jacobians in the wrong order); most miss by thousands
+
+
+def test_a_sandbox_that_cannot_start_stops_the_run_before_anyone_gets_zero(tmp_path, monkeypatch):
+    from grading import batch
+
+    lib = sandbox.build_lib(tmp_path / "lib", [])
+    cfg = {"limits": {"timeout": 5, "budget": 10, "memory_mb": 1024, "cpu_seconds": 10, "processes": 16,
+                      "file_mb": 8}}
+    monkeypatch.setattr(sandbox, "_worker_argv", lambda *a, **k: ["/nonexistent/python"])
+    with pytest.raises(sandbox.SandboxUnavailable, match="nothing was graded"):
+        batch.check_sandbox(lib, cfg, "bwrap", tmp_path)
+
+
+def test_the_python_is_bound_over_the_private_tmp_not_hidden_by_it():
+    """A virtual environment under /tmp (bwrap mounts in order: the tmpfs first, then the binds on it)."""
+    import sys
+
+    limits = {"memory_mb": 1024, "cpu_seconds": 10, "processes": 16, "file_mb": 8}
+    argv, _, _ = sandbox.command("/somewhere/lib", limits, "bwrap")
+    tmpfs = argv.index("--tmpfs")
+    assert argv[tmpfs + 1] == "/tmp"
+    assert tmpfs < argv.index(sys.prefix) and tmpfs < argv.index(sandbox.LIB_MOUNT)
