@@ -9,6 +9,10 @@ functions (tanh by default, ``"identity"`` for the classic worked example):
 
     c' = g(z)\, f(z_i) + c\, f(z_f), \qquad a = h(c')\, f(z_o).
 
+With peephole connections (Gers & Schmidhuber 2000; ``LSTM(peephole=True)``) the gates also
+see the memory through diagonal weights :math:`p_i, p_f, p_o`: :math:`z_i + p_i c` and
+:math:`z_f + p_f c` (the old memory), :math:`z_o + p_o c'` (the new one).
+
 Weights follow PyTorch's layout: ``W`` (4H, D) and ``U`` (4H, H) stack the row blocks in
 the order **i, f, g, o**, i.e. ``[z_i; z_f; z; z_o] = x W^T + a U^T + b``.
 
@@ -47,8 +51,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from companion import _lstm_kernel
-from companion._checks import check_array, check_cache, check_choice
+from companion import _lstm_kernel, _lstm_peephole
+from companion._checks import check_array, check_bool, check_cache, check_choice
 from companion.activations import get_activation, sigmoid
 from companion.recurrent import StackedRecurrent, time_indices
 
@@ -88,6 +92,9 @@ class LSTMStepCache(NamedTuple):
         Output.
     g, h : str
         Names of g and h.
+    peephole : ndarray, (3, H), or None
+        The peephole weights :math:`p_i, p_f, p_o` (rows), or None for the plain LSTM. The gate
+        inputs ``z_i, z_f, z_o`` above include the peephole terms.
 
     Examples
     --------
@@ -119,6 +126,7 @@ class LSTMStepCache(NamedTuple):
     a: np.ndarray
     g: str
     h: str
+    peephole: np.ndarray | None = None
 
 
 class LSTMStepGrads(NamedTuple):
@@ -132,6 +140,8 @@ class LSTMStepGrads(NamedTuple):
     dW : ndarray, (4H, D)
     dU : ndarray, (4H, H)
     db : ndarray, (4H,)
+    dpeephole : ndarray, (3, H), or None
+        Gradient of the peephole weights (None without them).
 
     Examples
     --------
@@ -152,6 +162,7 @@ class LSTMStepGrads(NamedTuple):
     dW: np.ndarray
     dU: np.ndarray
     db: np.ndarray
+    dpeephole: np.ndarray | None = None
 
 
 class LSTMTrace(NamedTuple):
@@ -190,7 +201,7 @@ class LSTMTrace(NamedTuple):
     a: np.ndarray
 
 
-def lstm_step_forward(x_t, a_prev, c_prev, W, U, b, g="tanh", h="tanh"):
+def lstm_step_forward(x_t, a_prev, c_prev, W, U, b, g="tanh", h="tanh", peephole=None):
     r"""One LSTM step: :math:`c' = g(z) f(z_i) + c f(z_f)`, :math:`a = h(c') f(z_o)`.
 
     Parameters
@@ -208,6 +219,9 @@ def lstm_step_forward(x_t, a_prev, c_prev, W, U, b, g="tanh", h="tanh"):
         Bias (PyTorch's ``bias_ih + bias_hh``).
     g, h : {"tanh", "identity"}
         Squashing of the cell input and of the memory.
+    peephole : ndarray, (3, H), optional
+        Peephole weights :math:`p_i, p_f, p_o` (rows): the input and forget gates see the old memory,
+        :math:`f(z_i + p_i c)`, :math:`f(z_f + p_f c)`, the output gate the new one, :math:`f(z_o + p_o c')`.
 
     Returns
     -------
@@ -242,15 +256,23 @@ def lstm_step_forward(x_t, a_prev, c_prev, W, U, b, g="tanh", h="tanh"):
     b = check_array(b, "b", (4 * H,), ("4H",), dtype=W.dtype)
     gf, hf = get_activation(g).forward, get_activation(h).forward
 
+    if peephole is not None:
+        peephole = check_array(peephole, "peephole", (3, H), ("3", "H"), dtype=W.dtype)
+
     zz = x_t @ W.T + a_prev @ U.T + b  # (B, 4H)
     z_i, z_f, z, z_o = np.split(zz, 4, axis=1)  # (B, H) each, PyTorch's blocks i, f, g, o
-    input_gate, forget_gate, output_gate = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o)
+    if peephole is not None:  # the input and forget gates peep at the old memory
+        z_i, z_f = z_i + peephole[0] * c_prev, z_f + peephole[1] * c_prev
+    input_gate, forget_gate = sigmoid(z_i), sigmoid(z_f)
     g_z = gf(z)  # g(z)
     c = g_z * input_gate + c_prev * forget_gate  # c' = g(z) f(z_i) + c f(z_f)
+    if peephole is not None:  # the output gate peeps at the new memory
+        z_o = z_o + peephole[2] * c
+    output_gate = sigmoid(z_o)
     h_c = hf(c)  # h(c')
     a = h_c * output_gate  # a = h(c') f(z_o)
     cache = LSTMStepCache(x_t, a_prev, c_prev, W, U, z, z_i, z_f, z_o,
-                          input_gate, forget_gate, output_gate, g_z, c, h_c, a, g, h)
+                          input_gate, forget_gate, output_gate, g_z, c, h_c, a, g, h, peephole)
     return a, c, cache
 
 
@@ -288,12 +310,20 @@ def lstm_step_backward(da, dc, cache):
     g_act, h_act = get_activation(cache.g), get_activation(cache.h)
     i, f_, o = cache.input_gate, cache.forget_gate, cache.output_gate
 
-    dc = dc + da * o * h_act.derivative_from_output(cache.h_c)  # total gradient of c'
+    p = cache.peephole
     dz_o = da * cache.h_c * o * (1.0 - o)
+    dc = dc + da * o * h_act.derivative_from_output(cache.h_c)  # total gradient of c'
+    if p is not None:
+        dc = dc + dz_o * p[2]  # c' also reaches the output gate
     dz = dc * i * g_act.derivative_from_output(cache.g_z)
     dz_i = dc * cache.g_z * i * (1.0 - i)
     dz_f = dc * cache.c_prev * f_ * (1.0 - f_)
     dc_prev = dc * f_
+    dpeephole = None
+    if p is not None:  # c also reaches the input and forget gates
+        dc_prev = dc_prev + dz_i * p[0] + dz_f * p[1]
+        dpeephole = np.stack([(dz_i * cache.c_prev).sum(axis=0), (dz_f * cache.c_prev).sum(axis=0),
+                              (dz_o * cache.c).sum(axis=0)])  # (3, H)
     dzz = np.concatenate([dz_i, dz_f, dz, dz_o], axis=1)  # (B, 4H), PyTorch's order i, f, g, o
     return LSTMStepGrads(
         dx_t=dzz @ cache.W,  # (B, D)
@@ -302,6 +332,7 @@ def lstm_step_backward(da, dc, cache):
         dW=dzz.T @ cache.x_t,  # (4H, D)
         dU=dzz.T @ cache.a_prev,  # (4H, H)
         db=dzz.sum(axis=0),  # (4H,)
+        dpeephole=dpeephole,  # (3, H) or None
     )
 
 
@@ -322,6 +353,12 @@ class LSTM(StackedRecurrent):
     batch_first : bool, default False
     g, h : {"tanh", "identity"}
         Squashing of the cell input and of the memory (PyTorch: tanh, tanh).
+    peephole : bool, default False
+        Add peephole connections (Gers & Schmidhuber 2000): diagonal weights from the memory to the
+        gates, :math:`f(z_i + p_i c)`, :math:`f(z_f + p_f c)`, :math:`f(z_o + p_o c')`. They start at
+        zero (our choice), so a peephole LSTM starts as the plain LSTM of the same seed. PyTorch has no
+        peephole LSTM: such a model has no ``torch_state_dict``. Without them the fast sequence path of
+        ``companion._lstm_kernel`` runs; with them a plain one (``companion._lstm_peephole``).
     dtype : np.float64 or np.float32
     seed : None, int or numpy.random.Generator
 
@@ -330,6 +367,7 @@ class LSTM(StackedRecurrent):
     params, grads : dict of str -> ndarray
         ``weight_ih_l{k}`` (4H, D or num_directions*H), ``weight_hh_l{k}`` (4H, H),
         ``bias_ih_l{k}``, ``bias_hh_l{k}`` (4H,), and ``..._reverse``; row blocks i, f, g, o.
+        With ``peephole=True`` also ``peephole_l{k}`` (3, H), rows :math:`p_i, p_f, p_o`.
     state_grad : tuple of ndarray
         ``(dh_0, dc_0)`` after :meth:`backward`.
 
@@ -346,6 +384,8 @@ class LSTM(StackedRecurrent):
     ((4, 1, 6), (4, 1, 3))
     >>> np.allclose(lstm.trace(layer=1, direction=0).a, out[:, :, :3])
     True
+    >>> LSTM(2, 3, peephole=True, seed=0).params["peephole_l0"].shape
+    (3, 3)
     """
 
     _gates = 4
@@ -353,10 +393,22 @@ class LSTM(StackedRecurrent):
     _keeps_input = False  # forward copies the input into its own buffers
 
     def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False, batch_first=False,
-                 g="tanh", h="tanh", dtype=np.float64, seed=None):
+                 g="tanh", h="tanh", peephole=False, dtype=np.float64, seed=None):
         self.g = check_choice(g, "g", _SQUASH)
         self.h = check_choice(h, "h", _SQUASH)
+        self.peephole = check_bool(peephole, "peephole")
         super().__init__(input_size, hidden_size, num_layers, bidirectional, batch_first, dtype, seed)
+        if self.peephole:  # after the uniform draws: the other parameters are those of the plain LSTM
+            for layer in range(self.num_layers):
+                for d in range(self.num_directions):
+                    for name in self._extra_param_names(layer, d):
+                        self.params[name] = np.zeros((3, self.hidden_size), dtype=self.dtype)
+                        self.grads[name] = np.zeros((3, self.hidden_size), dtype=self.dtype)
+
+    def _extra_param_names(self, layer, direction):
+        if not self.peephole:
+            return ()
+        return (f"peephole_l{layer}" + ("_reverse" if direction == 1 else ""),)
 
     def _repr_extra(self):
         extra = []
@@ -364,7 +416,29 @@ class LSTM(StackedRecurrent):
             extra.append(f"g={self.g!r}")
         if self.h != "tanh":
             extra.append(f"h={self.h!r}")
+        if self.peephole:
+            extra.append("peephole=True")
         return extra
+
+    def _no_torch_twin(self, what):
+        if self.peephole:
+            raise ValueError(f"{what}: PyTorch has no peephole LSTM (torch.nn.LSTM has no peephole weights); "
+                             "use state_dict() / load_state_dict() for this model")
+
+    def load_torch_state_dict(self, state_dict):
+        """Load a ``torch.nn.LSTM`` state dict (not for a peephole LSTM, which PyTorch lacks)."""
+        self._no_torch_twin("load_torch_state_dict")
+        super().load_torch_state_dict(state_dict)
+
+    def torch_state_dict(self):
+        """The parameters with PyTorch's names and layouts (not for a peephole LSTM, which PyTorch lacks)."""
+        self._no_torch_twin("torch_state_dict")
+        return super().torch_state_dict()
+
+    def torch_grads(self):
+        """Gradients keyed like ``torch_state_dict()`` (not for a peephole LSTM, which PyTorch lacks)."""
+        self._no_torch_twin("torch_grads")
+        return super().torch_grads()
 
     def forward(self, x, state=None):
         """Run the sequence; see :meth:`companion.recurrent.StackedRecurrent.forward`.
@@ -387,11 +461,15 @@ class LSTM(StackedRecurrent):
         """With a linear g the memory grows without bound, and may overflow (forward then says so)."""
         return self.g == "identity"
 
-    def _direction_forward(self, X, W, U, bias, state0, reverse):
+    def _direction_forward(self, X, W, U, bias, state0, reverse, *peephole):
         a0, c0 = state0
+        if self.peephole:
+            return _lstm_peephole.forward(X, W, U, bias, peephole[0], a0, c0, reverse, self.g, self.h)
         return _lstm_kernel.forward(X, W, U, bias, a0, c0, reverse, self.g == "tanh", self.h == "tanh", self._pool)
 
     def _direction_backward(self, cache, dout, dfinal):
+        if self.peephole:
+            return _lstm_peephole.backward(cache, dout, dfinal[0], dfinal[1])
         return _lstm_kernel.backward(cache, dout, dfinal[0], dfinal[1], self.g == "tanh", self.h == "tanh",
                                      self._pool)
 
@@ -426,8 +504,9 @@ class LSTM(StackedRecurrent):
         x = cache.inputs()  # (T, B, D)
         a, c = cache.initial_state()  # (B, H) each
         W, U, b = cache.parameters()
+        peephole = cache.peephole if self.peephole else None
         steps = time_indices(x.shape[0], cache.reverse)[0]
         step_caches = [None] * x.shape[0]
         for t in steps:
-            a, c, step_caches[t] = lstm_step_forward(x[t], a, c, W, U, b, self.g, self.h)
+            a, c, step_caches[t] = lstm_step_forward(x[t], a, c, W, U, b, self.g, self.h, peephole)
         return LSTMTrace(*(np.stack([getattr(sc, name) for sc in step_caches]) for name in LSTMTrace._fields))

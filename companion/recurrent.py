@@ -129,6 +129,11 @@ class StackedRecurrent(ParamsMixin):
         suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
         return (f"weight_ih{suffix}", f"weight_hh{suffix}", f"bias_ih{suffix}", f"bias_hh{suffix}")
 
+    def _extra_param_names(self, layer, direction):
+        """Names of a subclass's own parameters of one layer and direction, passed to ``_direction_forward``
+        after its usual arguments; ``_direction_backward`` returns their gradients after ``(dW, dU, db)``."""
+        return ()
+
     def _state_shape(self, B):
         return (self.num_layers * self.num_directions, B, self.hidden_size)
 
@@ -212,7 +217,8 @@ class StackedRecurrent(ParamsMixin):
                 w_ih, w_hh, b_ih, b_hh = (self.params[n] for n in self._param_names(layer, d))
                 s0 = tuple(np.zeros((B, H), self.dtype) if p is None else p[k] for p in init)
                 bias = (b_ih, b_hh) if self._separate_biases else b_ih + b_hh  # only the sum matters, but for the GRU
-                out_d, final, cache = self._direction_forward(layer_in, w_ih, w_hh, bias, s0, d == 1)
+                extra = tuple(self.params[n] for n in self._extra_param_names(layer, d))  # e.g. peepholes
+                out_d, final, cache = self._direction_forward(layer_in, w_ih, w_hh, bias, s0, d == 1, *extra)
                 for target, value in zip(finals, final):
                     target[k] = value
                 outs.append(out_d)  # (T, B, H)
@@ -259,8 +265,10 @@ class StackedRecurrent(ParamsMixin):
                 k = layer * nd + d
                 dout_d = dlayer if nd == 1 else dlayer[:, :, d * H:(d + 1) * H]  # (T, B, H)
                 dfinal = tuple(None if p is None else p[k] for p in dfin)
-                dX_d, ds0, (dW, dU, db) = self._direction_backward(rec.caches[k], dout_d, dfinal)
+                dX_d, ds0, (dW, dU, db, *dextra) = self._direction_backward(rec.caches[k], dout_d, dfinal)
                 w_ih, w_hh, b_ih, b_hh = self._param_names(layer, d)
+                for name, value in zip(self._extra_param_names(layer, d), dextra, strict=True):
+                    np.copyto(self.grads[name], value)
                 np.copyto(self.grads[w_ih], dW)
                 np.copyto(self.grads[w_hh], dU)
                 db_ih, db_hh = db if self._separate_biases else (db, db)
