@@ -1,4 +1,4 @@
-"""Speed and memory benchmark: companion's LSTM and Elman network against PyTorch's CPU layers.
+"""Speed and memory benchmark: companion's LSTM, GRU and Elman network against PyTorch's CPU layers.
 
 Each measurement runs in its own process with the same number of BLAS/OpenMP threads, times forward +
 backward (BPTT, every gradient) over at least 11 runs after warm-up, and reports the median. Besides the
@@ -33,12 +33,15 @@ from pathlib import Path
 SHAPES = [(100, 32, 64, 128), (50, 1, 16, 32), (200, 64, 128, 256)]
 TARGET_SHAPE = (100, 32, 64, 128)
 MEMORY_SHAPE = (200, 64, 128, 256)
-TARGETS = {  # at TARGET_SHAPE, LSTM, 2 threads
-    ("torch", "float64"): 0.8,
-    ("torch", "float32"): 1.5,
-    ("floor", "float64"): 2.0,
-    ("floor", "float32"): 2.0,
+TARGETS = {  # at TARGET_SHAPE, 2 threads: (model, against, dtype) -> largest ratio companion / against
+    ("lstm", "torch", "float64"): 0.8,
+    ("lstm", "torch", "float32"): 1.5,
+    ("lstm", "floor", "float64"): 2.0,
+    ("lstm", "floor", "float32"): 2.0,
+    ("gru", "torch", "float64"): 0.8,
+    ("gru", "torch", "float32"): 1.5,
 }
+MODELS = ("lstm", "gru", "elman")
 MEMORY_TARGET = 1.5
 WORKER = Path(__file__).with_name("worker.py")
 #: Environment variables that pin OpenBLAS to another kernel than the machine's own: unset in the workers.
@@ -110,6 +113,7 @@ def main(argv=None):
                         help="paired rounds per configuration (companion, torch, floor back to back)")
     parser.add_argument("--quick", action="store_true", help="only the target shape")
     parser.add_argument("--json", type=Path, help="also write all results to this file")
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS), help="models to measure")
     args = parser.parse_args(argv)
     if args.repeats < 11:
         parser.error("--repeats must be at least 11 (medians of fewer runs are too noisy here)")
@@ -130,7 +134,7 @@ def main(argv=None):
               f"{'target':>7}")
     print(header)
     print("-" * len(header))
-    for model in ("lstm", "elman"):
+    for model in args.models:
         for shape in shapes:
             for dtype in ("float64", "float32"):
                 rounds = paired_rounds(model, shape, dtype, args)
@@ -144,13 +148,13 @@ def main(argv=None):
                 ratios_floor = [r["companion"]["median_s"] / r["floor"]["median_s"] for r in rounds]
                 r_torch, r_floor = statistics.median(ratios_torch), statistics.median(ratios_floor)
                 t_torch = t_floor = None
-                if model == "lstm" and shape == TARGET_SHAPE:
-                    t_torch = TARGETS[("torch", dtype)]
-                    t_floor = TARGETS[("floor", dtype)]
-                    if r_torch > t_torch:
-                        missed.append(f"lstm {dtype} {shape}: companion/torch {r_torch:.2f} > {t_torch}")
-                    if r_floor > t_floor:
-                        missed.append(f"lstm {dtype} {shape}: companion/floor {r_floor:.2f} > {t_floor}")
+                if shape == TARGET_SHAPE:
+                    t_torch = TARGETS.get((model, "torch", dtype))
+                    t_floor = TARGETS.get((model, "floor", dtype))
+                    if t_torch is not None and r_torch > t_torch:
+                        missed.append(f"{model} {dtype} {shape}: companion/torch {r_torch:.2f} > {t_torch}")
+                    if t_floor is not None and r_floor > t_floor:
+                        missed.append(f"{model} {dtype} {shape}: companion/floor {r_floor:.2f} > {t_floor}")
                 print(f"{model:6} {dtype:8} {str(shape):>20} {comp * 1e3:9.2f}ms "
                       f"{ref * 1e3:7.2f}ms {floor * 1e3:7.2f}ms "
                       f"{r_torch:8.2f} {spread(ratios_torch):>11} {target_text(t_torch):>7} "
@@ -162,7 +166,7 @@ def main(argv=None):
 
     print()
     print(f"peak memory of forward + backward at (T, B, D, H) = {MEMORY_SHAPE}")
-    for model in ("lstm", "elman"):
+    for model in args.models:
         for dtype in ("float64", "float32"):
             mem = measure("memory", model, MEMORY_SHAPE, dtype, args.threads, 1, 0)
             ratio = mem["peak_bytes"] / mem["activation_bytes"]

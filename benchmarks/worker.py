@@ -22,9 +22,10 @@ def timed(step, repeats, warmup):
 
 def companion_step(model_name, T, B, D, H, dtype):
     from companion.elman import ElmanRNN
+    from companion.gru import GRU
     from companion.lstm import LSTM
 
-    cls = LSTM if model_name == "lstm" else ElmanRNN
+    cls = {"lstm": LSTM, "gru": GRU, "elman": ElmanRNN}[model_name]
     model = cls(D, H, dtype=dtype, seed=0)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((T, B, D)).astype(dtype)
@@ -43,7 +44,7 @@ def torch_step(model_name, T, B, D, H, dtype, threads):
     torch.set_num_threads(threads)
     tdtype = getattr(torch, dtype)
     torch.manual_seed(0)
-    cls = torch.nn.LSTM if model_name == "lstm" else torch.nn.RNN
+    cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "elman": torch.nn.RNN}[model_name]
     model = cls(D, H).to(tdtype)
     x = torch.randn(T, B, D, dtype=tdtype, requires_grad=True)
     dout = torch.ones(T, B, H, dtype=tdtype)
@@ -60,7 +61,7 @@ def torch_step(model_name, T, B, D, H, dtype, threads):
 
 def floor_step(model_name, T, B, D, H, dtype):
     """The matrix products of forward + backward, done as six large calls."""
-    G = 4 * H if model_name == "lstm" else H
+    G = {"lstm": 4, "gru": 3, "elman": 1}[model_name] * H
     rng = np.random.default_rng(0)
     X = rng.standard_normal((T * B, D)).astype(dtype)  # (T*B, D)
     A = rng.standard_normal((T * B, H)).astype(dtype)  # (T*B, H) previous outputs
@@ -91,6 +92,8 @@ def memory(model_name, T, B, D, H, dtype):
     itemsize = np.dtype(dtype).itemsize
     if model_name == "lstm":
         per_step, what = 6 * H, "4 gate openings, memory c and output a per step"
+    elif model_name == "gru":
+        per_step, what = 5 * H, "r, z, n, U_n h + b_hn and state h per step"
     else:
         per_step, what = H, "hidden state h per step"
     tracemalloc.start()
@@ -103,7 +106,7 @@ def memory(model_name, T, B, D, H, dtype):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--impl", choices=["companion", "torch", "floor", "memory"], required=True)
-    p.add_argument("--model", choices=["lstm", "elman"], required=True)
+    p.add_argument("--model", choices=["lstm", "gru", "elman"], required=True)
     p.add_argument("--shape", required=True)
     p.add_argument("--dtype", choices=["float32", "float64"], required=True)
     p.add_argument("--threads", type=int, default=2)

@@ -20,7 +20,7 @@ def run_worker(*args):
 
 
 @pytest.mark.parametrize("impl", ["companion", "torch", "floor"])
-@pytest.mark.parametrize("model", ["lstm", "elman"])
+@pytest.mark.parametrize("model", ["lstm", "gru", "elman"])
 def test_worker_times_forward_and_backward(impl, model):
     result = run_worker("--impl", impl, "--model", model, "--shape", "4,2,3,5", "--dtype", "float32",
                         "--threads", "1", "--repeats", "3", "--warmup", "1")
@@ -28,7 +28,7 @@ def test_worker_times_forward_and_backward(impl, model):
     assert 0 < result["min_s"] <= result["median_s"]
 
 
-@pytest.mark.parametrize("model, per_step", [("lstm", 6), ("elman", 1)])
+@pytest.mark.parametrize("model, per_step", [("lstm", 6), ("gru", 5), ("elman", 1)])
 def test_worker_memory_counts_the_activations_bptt_keeps(model, per_step):
     T, B, D, H = 20, 8, 4, 16
     result = run_worker("--impl", "memory", "--model", model, "--shape", f"{T},{B},{D},{H}", "--dtype", "float64")

@@ -59,7 +59,7 @@ def test_adding_problem_conclusions_of_the_chapter():
             assert all(r.test_mse / r.baseline_mse > 0.6 and r.success_rate < 0.25 for r in by["elman", H, T])
         assert all(r.test_mse / r.baseline_mse > 0.99 for r in by["elman", 34, T])
         # the gated networks solve it with every seed
-        for key in (("lstm", 16, T), ("gru", 16, T), ("gru", 19, T)):
+        for key in (("lstm", 16, T), ("peephole", 16, T), ("gru", 16, T), ("gru", 19, T)):
             assert all(r.success_rate > 0.95 for r in by[key]), key
         # the GRU matches or beats the LSTM on average
         assert np.mean([r.test_mse for r in by["gru", 16, T]]) <= np.mean([r.test_mse for r in by["lstm", 16, T]])
@@ -74,6 +74,7 @@ def test_gradient_flow_at_initialisation_as_the_chapter_says():
     assert flows["gru"][0] < 1e-15 * flows["gru"][-1]  # vanishes as fast at initialisation
     assert flows["irnn"][0] > 0.05 * flows["irnn"][-1]  # hardly falls
     assert 1e-10 * flows["lstm"][-1] < flows["lstm"][0] < 1e-3 * flows["lstm"][-1]  # in between
+    assert_allclose(flows["peephole"], flows["lstm"], rtol=1e-12)  # zero peepholes: the same network at first
 
 
 def test_exercise_3_tanh_with_identity_keeps_most_of_its_gradient():
@@ -95,6 +96,7 @@ def test_exercise_4_update_gate_bias_lets_the_gradient_reach_the_first_step():
 
 def test_exercise_1_counts():
     assert variants.count_parameters("lstm", 16) == 1297
+    assert variants.count_parameters("peephole", 16) == 1297 + 3 * 16
     assert [variants.count_parameters("gru", H) for H in (18, 19, 20)] == [1207, 1331, 1461]
 
 
@@ -111,7 +113,7 @@ def test_conventions_and_the_cho_step_checker():
 
 
 def test_parity_runs_gated_networks_solve_it_plain_ones_do_not():
-    for model in ("lstm", "gru"):
+    for model in ("lstm", "peephole", "gru"):
         assert variants.parity_run(model, seed=0).test_accuracy > 0.99
     for model in ("elman", "irnn"):
         assert variants.parity_run(model, seed=0).test_accuracy < 0.65

@@ -600,15 +600,15 @@ class _Subset(NamedTuple):
 
 
 #: The recurrent layers :func:`adding_problem_experiment` can train: tanh Elman network, IRNN (ReLU Elman
-#: network, identity recurrence), LSTM and GRU.
-ADDING_MODELS = ("elman", "irnn", "lstm", "gru")
+#: network, identity recurrence), LSTM, peephole LSTM and GRU.
+ADDING_MODELS = ("elman", "irnn", "lstm", "peephole", "gru")
 
 
 def make_adding_rnn(model, hidden_size, seed=None, forget_bias=1.0, input_size=2):
     """The recurrent layer ``model`` (one of :data:`ADDING_MODELS`) as the adding problem trains it.
 
-    The LSTM's forget-gate bias starts at ``forget_bias`` (added to PyTorch's initialisation); every
-    other model keeps its default initialisation.
+    The forget-gate bias of the LSTM and of the peephole LSTM starts at ``forget_bias`` (added to PyTorch's
+    initialisation); every other model keeps its default initialisation.
 
     Examples
     --------
@@ -618,8 +618,8 @@ def make_adding_rnn(model, hidden_size, seed=None, forget_bias=1.0, input_size=2
     if model not in ADDING_MODELS:
         raise ValueError(f"model must be one of {ADDING_MODELS}; got {model!r}")
     H = _check_int(hidden_size, "hidden_size")
-    if model == "lstm":
-        rnn = LSTM(input_size, H, seed=seed)
+    if model in ("lstm", "peephole"):
+        rnn = LSTM(input_size, H, peephole=model == "peephole", seed=seed)
         rnn.params["bias_ih_l0"][H:2 * H] += forget_bias  # PyTorch's blocks i, f, g, o
     elif model == "gru":
         rnn = GRU(input_size, H, seed=seed)
@@ -656,7 +656,7 @@ def adding_problem_experiment(model="lstm", hidden_size=16, stages=DEFAULT_CURRI
 
     Parameters
     ----------
-    model : {"lstm", "elman", "irnn", "gru"}
+    model : {"lstm", "elman", "irnn", "peephole", "gru"}
         See :func:`make_adding_rnn`.
     hidden_size : int, default 16
     stages : sequence of AddingStage
@@ -675,7 +675,7 @@ def adding_problem_experiment(model="lstm", hidden_size=16, stages=DEFAULT_CURRI
     clip : float, default 1.0
         Maximum global gradient norm.
     forget_bias : float, default 1.0
-        Initial forget-gate bias of the LSTM (ignored for the other models).
+        Initial forget-gate bias of the LSTM and the peephole LSTM (ignored for the other models).
 
     Returns
     -------

@@ -1,4 +1,4 @@
-r"""The LSTM's variants measured side by side: tanh RNN, IRNN, LSTM and GRU.
+r"""The LSTM's variants measured side by side: tanh RNN, IRNN, LSTM, peephole LSTM and GRU.
 
 Everything the chapter ``book/lstm_variants.ipynb`` prints or plots about the variants comes from here:
 
@@ -73,9 +73,9 @@ __all__ = [
 ]
 
 #: The variants compared, in the chapter's order (keys of :func:`companion.experiments.classics.make_adding_rnn`).
-MODELS = ("elman", "irnn", "lstm", "gru")
+MODELS = ("elman", "irnn", "lstm", "peephole", "gru")
 #: How the chapter names them.
-LABELS = {"elman": "tanh RNN", "irnn": "IRNN", "lstm": "LSTM", "gru": "GRU"}
+LABELS = {"elman": "tanh RNN", "irnn": "IRNN", "lstm": "LSTM", "peephole": "peephole LSTM", "gru": "GRU"}
 #: Hidden units of every variant in the main comparison (the classic-experiments chapter's choice).
 HIDDEN_SIZE = 16
 #: ``(model, hidden_size)`` of the adding-problem runs: every variant at H = 16, then the size-matched
@@ -113,7 +113,7 @@ def count_parameters(model, hidden_size, input_size=2, output_size=1):
     Examples
     --------
     >>> [count_parameters(m, 16) for m in MODELS]
-    [337, 337, 1297, 977]
+    [337, 337, 1297, 1345, 977]
     """
     rnn = make_adding_rnn(model, hidden_size, seed=0, input_size=input_size)
     return int(sum(p.size for p in rnn.params.values())) + hidden_size * output_size + output_size
@@ -454,13 +454,13 @@ def format_parity_table(runs):
     Examples
     --------
     >>> print(format_parity_table([ParityRun("lstm", 0, 337, 0.5, 0.25)]))
-    model     params   accuracy per seed
-    LSTM         337   50%
+    model          params   accuracy per seed
+    LSTM              337   50%
     """
-    lines = [f"{'model':9s} {'params':>6s}   accuracy per seed"]
+    lines = [f"{'model':14s} {'params':>6s}   accuracy per seed"]
     for model in dict.fromkeys(r.model for r in runs):
         group = [r for r in runs if r.model == model]
-        lines.append(f"{LABELS[model]:9s} {group[0].n_params:6d}   " + "  ".join(f"{r.test_accuracy:4.0%}" for r in group))
+        lines.append(f"{LABELS[model]:14s} {group[0].n_params:6d}   " + "  ".join(f"{r.test_accuracy:4.0%}" for r in group))
     return "\n".join(lines)
 
 
@@ -468,8 +468,17 @@ def main(argv=None):
     """Regenerate ``companion.experiments._variants_results`` (a few minutes)."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--out", default=str(Path(__file__).with_name("_variants_results.py")))
+    parser.add_argument("--only", nargs="+", choices=MODELS, metavar="MODEL",
+                        help="rerun only these models and keep the stored runs of the others (each run is "
+                             "independent and deterministic, so the file is the same as a full regeneration)")
     args = parser.parse_args(argv)
-    runs = run_all(progress=True)
+    if args.only:
+        kept = {(r.model, r.hidden_size, r.T, r.seed): r for r in load_results() if r.model not in args.only}
+        fresh = run_all(configs=[c for c in CONFIGS if c[0] in args.only], progress=True)
+        kept.update({(r.model, r.hidden_size, r.T, r.seed): r for r in fresh})
+        runs = [kept[m, H, T, s] for m, H in CONFIGS for T in CURRICULA for s in SEEDS]
+    else:
+        runs = run_all(progress=True)
     _write_results(runs, args.out)
     print(f"wrote {len(runs)} runs to {args.out}")
 
