@@ -216,3 +216,16 @@ def test_pages_have_a_favicon(site_build):
         icons = soup(page_html(site_build, doc)).select("link[rel~=icon]")
         assert icons, doc
         assert (page_html(site_build, doc).parent / icons[0]["href"]).resolve().exists(), doc
+
+
+def test_reference_list_is_author_year_and_no_page_shows_authoring_notes(site_build):
+    """Entries are labelled as the text cites them ("Elman, 1990", not "[Elm90]"); the glossary and reference
+    pages do not show MyST syntax meant for authors."""
+    refs = soup(site_build.html / "book" / "references.html")
+    labels = [span.get_text(strip=True).strip("[]") for span in refs.select("article div.citation span.label")]
+    assert len(labels) >= 10
+    odd = [label for label in labels if not re.search(r"\D, (\d{4}[a-z]?|n\.d\.)$", label) or "{" in label]
+    assert odd == [], "labels that are not 'Author(s), year'"
+    for doc in toc_files(site_build.root):
+        text = soup(page_html(site_build, doc)).select_one("article").get_text(" ")
+        assert "{term}" not in text and "{cite}" not in text, f"{doc} shows MyST syntax"

@@ -10,6 +10,9 @@
 3. The site's own stylesheet and script (``docs/_static/course.css``, ``course.js``): the sidebar and
    "On this page" buttons that work at every width, a hint under display equations too wide for the column,
    figures that open full size, code that wraps on wide screens, API signatures that wrap on phones.
+5. The reference list labels each entry the way the text cites it, author-year ("Hochreiter & Schmidhuber,
+   1997"), through the pybtex style ``course_author_year`` (``bibtex_default_style`` in _config.yml), instead
+   of alpha codes ("[HS97]") that appear nowhere in the text.
 4. Search ranks chapters first: ``course_search.js`` (written into the build's ``_static``) defines Sphinx's
    ``Scorer`` with the chapters of the table of contents (the documents of its *numbered* parts).
 """
@@ -36,6 +39,44 @@ var Scorer = {{
 }};
 """
 CHAPTER_BOOST = 1000
+
+
+def _author_year_style():
+    """A pybtex formatting style (unsrt's entries, sorted by author and year) whose labels read like the
+    author-year citations in the text: "Elman, 1990", "Hochreiter & Schmidhuber, 1997", "Cho et al., 2014"."""
+    from pybtex.style.formatting.unsrt import Style as UnsrtStyle
+    from pybtex.style.labels import BaseLabelStyle
+
+    def surname(person) -> str:
+        return " ".join(person.prelast_names + person.last_names).replace("{", "").replace("}", "")
+
+    class AuthorYearLabels(BaseLabelStyle):
+        def format_labels(self, sorted_entries):
+            seen: dict[str, int] = {}
+            for entry in sorted_entries:
+                people = entry.persons.get("author") or entry.persons.get("editor") or []
+                if not people:
+                    names = entry.fields.get("organization", entry.fields.get("title", entry.key))
+                    names = names.replace("{", "").replace("}", "").replace("--", "\u2013")
+                elif len(people) == 1:
+                    names = surname(people[0])
+                elif len(people) == 2:
+                    names = f"{surname(people[0])} & {surname(people[1])}"
+                else:
+                    names = f"{surname(people[0])} et al."
+                label = f"{names}, {entry.fields.get('year', 'n.d.')}"
+                seen[label] = seen.get(label, 0) + 1
+                yield label if seen[label] == 1 else f"{label}{chr(ord('a') + seen[label] - 1)}"
+
+    class AuthorYearStyle(UnsrtStyle):
+        default_sorting_style = "author_year_title"
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.label_style = AuthorYearLabels()
+            self.format_labels = self.label_style.format_labels
+
+    return AuthorYearStyle
 
 
 class CompanionModule(SphinxDirective):
@@ -127,6 +168,9 @@ def _write_scorer(app, exception):
 
 
 def setup(app):
+    from pybtex.plugin import register_plugin
+
+    register_plugin("pybtex.style.formatting", "course_author_year", _author_year_style())
     app.add_directive("companion-module", CompanionModule)
     app.add_directive("companion-api-index", CompanionApiIndex)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
