@@ -1,5 +1,6 @@
 # Two commands do everything, each installing what it needs into .venv first:
-#   make site   build the static site into _build/html
+#   make site   build the static site: English into _build/html, Chinese into _build/html/zh
+#               (make site EDITION=en or EDITION=zh builds one edition)
 #   make test   run every test (unit, doctests, nbval over the notebooks, site build, browser, grading)
 # and one grades the assignments (installing only what grading needs; the sandbox is Debian's bubblewrap):
 #   make grade [JOBS=N] [COURSE=assignments] [GRADE_ARGS="--student alice --timeout 30 --no-sandbox"]
@@ -8,6 +9,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 JOBS   ?= 2
 COURSE ?= assignments
+EDITION ?= all
 
 .PHONY: site test grade serve benchmark clean
 
@@ -27,9 +29,10 @@ $(VENV)/.grade-installed: requirements-grade.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-grade.txt
 	touch $@
 
+# each edition with the strict `jupyter-book build <project> -W -n --keep-going` (tools/build_site.py)
 site: $(VENV)/.site-installed
-	$(BIN)/jupyter-book build . -W -n --keep-going
-	@echo "Site built: open _build/html/index.html, or run 'make serve' and visit http://127.0.0.1:8000/"
+	$(BIN)/python tools/build_site.py --edition $(EDITION)
+	@echo "Site built: open _build/html/index.html (中文版: _build/html/zh/index.html), or run 'make serve' and visit http://127.0.0.1:8000/"
 
 # One BLAS thread per worker: two workers on two cores, and the models multiply small matrices.
 test: $(VENV)/.test-installed

@@ -1,9 +1,12 @@
 """Shared fixtures: the repository root, the table of contents, and ONE strict build of the site per test run.
 
-The site is built with ``jupyter-book build <root> -W -n --keep-going --path-output <dir>`` (the HTML lands in
-``<dir>/_build/html``). ``make test`` runs pytest with ``-n 2 --dist loadfile``, so the modules that need the
-built site (``test_site_build.py``, ``test_browser.py``) may run in two xdist workers at once: the build is
-done under a file lock in a directory shared by the workers of this run, and the second worker reuses it.
+The site is built as `make site` builds it (tools/build_site.py): ``jupyter-book build <root> -W -n
+--keep-going --path-output <dir>`` for the English edition (the HTML lands in ``<dir>/_build/html``), then the
+same for the Chinese edition in ``<root>/zh`` (copied to ``<dir>/_build/html/zh``). ``make test`` runs pytest
+with ``-n 2 --dist loadfile``, so the modules that need the built site (``test_site_build.py``,
+``test_browser.py``) may run in two xdist workers at once: the build is done under a file lock in a directory
+shared by the workers of this run, and the second worker reuses it. ``site_build`` is the English edition,
+``site_builds`` both (``{"en": ..., "zh": ...}``).
 
 Set ``RNN_BOOK_ROOT=/path/to/a/copy`` to point the site tests at another checkout (e.g. a throwaway copy with
 placeholder chapters); by default they test this repository.
@@ -13,10 +16,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,13 @@ import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+
+import build_site  # noqa: E402  (tools/build_site.py: what `make site` runs)
+
+# The test build ignores the CI environment's repository and commit (GITHUB_REPOSITORY, GITHUB_SHA), so the
+# buttons point at _config.yml's repository wherever the tests run; test_site_build.py builds with them set.
+NO_GITHUB_ENV = {"GITHUB_REPOSITORY": "", "GITHUB_SHA": "", "GITHUB_SERVER_URL": ""}
 
 
 def book_root() -> Path:
@@ -66,43 +73,29 @@ def strip_suffix(docname: str) -> str:
 
 @dataclass(frozen=True)
 class SiteBuild:
-    """The result of one strict build: where the HTML is, the exit code and the full log."""
+    """The result of one strict build of one edition: where the HTML is, the exit code and the full log."""
 
-    root: Path  # the book that was built
-    html: Path  # <path-output>/_build/html
+    root: Path  # the book project that was built (the repository, or its zh/ folder)
+    html: Path  # <path-output>/_build/html, or <path-output>/_build/html/zh
     returncode: int
     log: str
     seconds: float
+    edition: str = "en"
 
     def warnings(self) -> list[str]:
         """Sphinx's WARNING/ERROR lines (``-W --keep-going`` reports them all, then exits 1)."""
         return [line for line in self.log.splitlines() if "WARNING" in line or "ERROR" in line]
 
 
-def jupyter_book_executable() -> str:
-    local = Path(sys.executable).parent / "jupyter-book"
-    return str(local) if local.exists() else (shutil.which("jupyter-book") or "jupyter-book")
-
-
-def _build(root: Path, out: Path) -> dict:
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [jupyter_book_executable(), "build", str(root), "-W", "-n", "--keep-going", "--path-output", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "NO_COLOR": "1", "TERM": "dumb"},
-    )
-    return {
-        "returncode": proc.returncode,
-        "log": proc.stdout + proc.stderr,
-        "seconds": time.perf_counter() - start,
-    }
+def editions(root: Path | None = None) -> list[str]:
+    """The editions of the book under test: those whose project (``_config.yml``) exists."""
+    root = root or book_root()
+    return [e for e, (project, _) in build_site.EDITIONS.items() if (root / project / "_config.yml").exists()]
 
 
 @pytest.fixture(scope="session")
-def site_build(tmp_path_factory, worker_id) -> SiteBuild:
-    """Build the site once per test run (shared by xdist workers through a file lock)."""
+def site_builds(tmp_path_factory, worker_id) -> dict[str, SiteBuild]:
+    """Build the whole site (every edition) once per test run (shared by xdist workers through a file lock)."""
     root = book_root()
     # Under xdist each worker's basetemp is <run dir>/popen-gwN: share <run dir> between the workers of this run.
     base = tmp_path_factory.getbasetemp()
@@ -113,13 +106,27 @@ def site_build(tmp_path_factory, worker_id) -> SiteBuild:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             if result_file.exists():
-                result = json.loads(result_file.read_text())
+                results = json.loads(result_file.read_text())
             else:
-                result = _build(root, out)
-                result_file.write_text(json.dumps(result))
+                results = build_site.build(root, out, editions=editions(root), env=NO_GITHUB_ENV)
+                result_file.write_text(json.dumps(results))
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-    return SiteBuild(root=root, html=out / "_build" / "html", **result)
+    return {
+        edition: SiteBuild(
+            root=(root / build_site.EDITIONS[edition][0]).resolve(),
+            html=out / "_build" / "html" / build_site.EDITIONS[edition][1],
+            edition=edition,
+            **result,
+        )
+        for edition, result in results.items()
+    }
+
+
+@pytest.fixture(scope="session")
+def site_build(site_builds) -> SiteBuild:
+    """The English edition (the site's root)."""
+    return site_builds["en"]
 
 
 @pytest.fixture(scope="session")

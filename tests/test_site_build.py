@@ -1,9 +1,11 @@
 """The strict site build, and what can be checked in its HTML without a browser.
 
-One build per test run (the ``site_build`` fixture in conftest.py, shared with test_browser.py):
-``jupyter-book build . -W -n --keep-going`` must report zero warnings, serve MathJax from the build, load no
-script, stylesheet, font or image from another host, and give notebook pages their launch, download,
-repository and issue buttons.
+One build of both editions per test run (the ``site_builds`` fixture in conftest.py, shared with
+test_browser.py; English at the root of the site, Chinese in zh/): ``jupyter-book build -W -n --keep-going``
+of each must report zero warnings, serve MathJax from the build, load no script, stylesheet, font or image from
+another host, and give notebook pages their launch, download, repository and issue buttons. Every page of
+each edition links to its twin in the other edition, and the Chinese pages are Chinese (``lang="zh-CN"``,
+the themes' Chinese interface strings, a search index that knows the course's Chinese terms).
 """
 from __future__ import annotations
 
@@ -14,14 +16,19 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from bs4 import BeautifulSoup
 
-from conftest import chapter_files, strip_suffix, toc_files
+from conftest import REPO_ROOT, book_root, build_site, chapter_files, editions, strip_suffix, toc_files
 
 pytestmark = pytest.mark.slow
 
 REPO_URL = "https://github.com/rnn-course/rnn-variants"
 SETUP_CELL_MARKER = "Setup for Colab/Binder"
+EDITIONS = editions()
+OTHER = {"en": "zh", "zh": "en"}
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
+EXERCISE = {"en": "Exercise", "zh": "练习"}
 
 
 def page_html(site_build, docname: str) -> Path:
@@ -32,27 +39,42 @@ def notebook_docs(site_build) -> list[str]:
     return [d for d in toc_files(site_build.root) if (site_build.root / f"{strip_suffix(d)}.ipynb").exists()]
 
 
+def all_pages(site_build) -> list[str]:
+    """The documents of the table of contents and the pages Sphinx adds (search, index), without suffix."""
+    return [strip_suffix(d) for d in toc_files(site_build.root)] + ["search", "genindex"]
+
+
 @functools.lru_cache(maxsize=None)
 def soup(path: Path) -> BeautifulSoup:
     """Parsed once per test run (the API page is large; the tests read several pages more than once)."""
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
-def test_build_has_zero_warnings(site_build):
+def test_both_editions_are_built():
+    assert EDITIONS == ["en", "zh"]
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_build_has_zero_warnings(site_builds, edition):
+    site_build = site_builds[edition]
     warnings = "\n".join(site_build.warnings())
     assert site_build.returncode == 0, f"jupyter-book build failed:\n{warnings or site_build.log[-3000:]}"
     assert "build succeeded" in site_build.log
     assert warnings == ""
 
 
-def test_every_toc_page_is_built(site_build):
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_every_toc_page_is_built(site_builds, edition):
+    site_build = site_builds[edition]
     missing = [d for d in toc_files(site_build.root) if not page_html(site_build, d).exists()]
     assert missing == []
     assert (site_build.html / "search.html").exists()
     assert (site_build.html / "searchindex.js").exists()
 
 
-def test_mathjax_is_served_from_the_site(site_build):
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_mathjax_is_served_from_the_site(site_builds, edition):
+    site_build = site_builds[edition]
     mathjax = site_build.html / "_static" / "mathjax"
     assert (mathjax / "tex-chtml.js").stat().st_size > 100_000
     fonts = list((mathjax / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
@@ -95,16 +117,25 @@ def test_no_asset_is_loaded_from_another_host(site_build):
     assert offenders == []
 
 
-def test_notebook_pages_have_launch_download_and_repository_buttons(site_build):
-    docs = notebook_docs(site_build)
-    if not docs:
+def _notebook_pages(site_builds):
+    """(edition build, docname, the notebook's path in the repository) of every notebook page of both editions."""
+    pages = []
+    for edition, site_build in site_builds.items():
+        prefix = build_site.EDITIONS[edition][0].strip(".").strip("/")
+        for doc in notebook_docs(site_build):
+            pages.append((site_build, doc, f"{prefix + '/' if prefix else ''}{strip_suffix(doc)}.ipynb"))
+    if not pages:
         pytest.skip("no notebook in the table of contents yet")
-    for doc in docs:
+    return pages
+
+
+def test_notebook_pages_have_launch_download_and_repository_buttons(site_builds):
+    for site_build, doc, repo_path in _notebook_pages(site_builds):
         nb_path = f"{strip_suffix(doc)}.ipynb"
         hrefs = [a.get("href", "") for a in soup(page_html(site_build, doc)).find_all("a")]
         expected = [
-            f"https://colab.research.google.com/github/rnn-course/rnn-variants/blob/main/{nb_path}",
-            f"https://mybinder.org/v2/gh/rnn-course/rnn-variants/main?urlpath=lab/tree/{nb_path}",  # JupyterLab
+            f"https://colab.research.google.com/github/rnn-course/rnn-variants/blob/main/{repo_path}",
+            f"https://mybinder.org/v2/gh/rnn-course/rnn-variants/main?urlpath=lab/tree/{repo_path}",  # JupyterLab
             REPO_URL,
         ]
         for url in expected:
@@ -115,11 +146,8 @@ def test_notebook_pages_have_launch_download_and_repository_buttons(site_build):
         assert (page_html(site_build, doc).parent / download[0]).resolve().exists()
 
 
-def test_colab_setup_cell_is_hidden_on_the_site_but_kept_in_the_download(site_build):
-    docs = notebook_docs(site_build)
-    if not docs:
-        pytest.skip("no notebook in the table of contents yet")
-    for doc in docs:
+def test_colab_setup_cell_is_hidden_on_the_site_but_kept_in_the_download(site_builds):
+    for site_build, doc, _ in _notebook_pages(site_builds):
         nb_path = f"{strip_suffix(doc)}.ipynb"
         nb = json.loads((site_build.html / "_sources" / nb_path).read_text(encoding="utf-8"))
         first = nb["cells"][0]
@@ -152,26 +180,36 @@ def chapter_docs(site_build) -> list[str]:
     return chapter_files(site_build.root)
 
 
-def test_exercises_are_numbered_per_chapter_and_every_reference_resolves(site_build):
-    """Chapter N's exercises are "Exercise N.1", "N.2", ... in order; every link to an exercise (a solution's
-    title, a {ref}/{numref} in the text) lands on an exercise of the page it names and says its number; a code
-    comment that names an exercise ("# Exercise 5.4: ...") names one of its own chapter that exists."""
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_exercises_are_numbered_per_chapter_and_every_reference_resolves(site_builds, edition):
+    """Chapter N's exercises are "Exercise N.1", "N.2", ... in order ("练习 N.1" in Chinese, where chapter N is
+    the English chapter N even while some chapters are not translated yet); every link to an exercise (a
+    solution's title, a {ref}/{numref} in the text) lands on an exercise of the page it names and says its
+    number; a code comment that names an exercise ("# Exercise 5.4: ...") names one of its own chapter that
+    exists."""
+    site_build = site_builds[edition]
+    word = EXERCISE[edition]
+    english = chapter_files(book_root())
     chapters = chapter_docs(site_build)
-    assert len(chapters) >= 5
+    assert len(chapters) >= (5 if edition == "en" else 0)
     numbers = {}  # (html path, id) -> "N.k"
-    for n, doc in enumerate(chapters, start=1):
+    for doc in chapters:
+        n = english.index(doc) + 1
         page = soup(page_html(site_build, doc))
         labels = [(div["id"], div.select_one(".admonition-title .caption-number").get_text(strip=True))
                   for div in page.select("article div.exercise.admonition")]
         assert labels, f"{doc} has no exercise"
-        assert [label for _, label in labels] == [f"Exercise {n}.{k}" for k in range(1, len(labels) + 1)], doc
+        assert [label for _, label in labels] == [f"{word} {n}.{k}" for k in range(1, len(labels) + 1)], doc
         numbers.update({(page_html(site_build, doc).resolve(), i): label.split()[-1] for i, label in labels})
         nb = json.loads((site_build.root / f"{doc}.ipynb").read_text(encoding="utf-8"))
         code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
         for named in re.findall(r"#.*?\bExercise (\d+(?:\.\d+)?)", code):
             assert named in {label.split()[-1] for _, label in labels}, f"{doc}: a code comment names Exercise {named}"
     checked = 0
+    other = site_build.html / "zh" if edition == "en" else None  # the English site holds the Chinese one
     for path in sorted(site_build.html.rglob("*.html")):
+        if other is not None and other in path.parents:
+            continue
         for a in soup(path).select("article a[href*='#']"):
             href = a["href"]
             target = (path.parent / href.split("#")[0]).resolve() if not href.startswith("#") else path.resolve()
@@ -179,16 +217,18 @@ def test_exercises_are_numbered_per_chapter_and_every_reference_resolves(site_bu
             text = a.get_text(" ", strip=True)
             if key in numbers:
                 checked += 1
-                assert text.endswith(f"Exercise {numbers[key]}"), f"{path.name}: link {href} says {text!r}"
-            elif re.search(r"\bExercise\b", text):
+                assert text.endswith(f"{word} {numbers[key]}"), f"{path.name}: link {href} says {text!r}"
+            elif re.search(rf"\b{word}\b", text):
                 raise AssertionError(f"{path.name}: {text!r} links to {href}, which is not an exercise")
     assert checked >= len(numbers), "every exercise is linked at least from its solution"
 
 
-def test_no_output_shows_a_raw_markdown_table(site_build):
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_no_output_shows_a_raw_markdown_table(site_builds, edition):
     """A table a cell prints as Markdown renders as a table (nb_render_markdown_format: myst), never as
     ``| a | b |`` / ``|---|`` text; each chapter that prints one has a rendered table in its outputs."""
     raw = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$", flags=re.M)
+    site_build = site_builds[edition]
     for doc in chapter_docs(site_build):
         page = soup(page_html(site_build, doc))
         for out in page.select("article .cell_output"):
@@ -201,27 +241,36 @@ def test_no_output_shows_a_raw_markdown_table(site_build):
         assert len(page.select("article .cell_output table")) >= markdown_tables, doc
 
 
-def test_search_scorer_ranks_the_chapters_first(site_build):
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_search_scorer_ranks_the_chapters_first(site_builds, edition):
+    site_build = site_builds[edition]
     scorer = (site_build.html / "_static" / "course_search.js").read_text(encoding="utf-8")
     listed = json.loads(re.search(r"new Set\((\[.*?\])\)", scorer).group(1))
     assert listed == chapter_docs(site_build)
-    page = soup(page_html(site_build, chapter_docs(site_build)[0]))
+    page = soup(page_html(site_build, (chapter_docs(site_build) or toc_files(site_build.root))[0]))
     scripts = [s.get("src", "") for s in page.find_all("script")]
     order = [i for i, src in enumerate(scripts) if "course_search.js" in src or "searchtools.js" in src]
     assert len(order) == 2 and "course_search.js" in scripts[order[0]], "course_search.js must come first"
 
 
-def test_pages_have_a_favicon(site_build):
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_pages_have_a_favicon(site_builds, edition):
+    site_build = site_builds[edition]
     for doc in toc_files(site_build.root):
         icons = soup(page_html(site_build, doc)).select("link[rel~=icon]")
         assert icons, doc
         assert (page_html(site_build, doc).parent / icons[0]["href"]).resolve().exists(), doc
 
 
-def test_reference_list_is_author_year_and_no_page_shows_authoring_notes(site_build):
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_reference_list_is_author_year_and_no_page_shows_authoring_notes(site_builds, edition):
     """Entries are labelled as the text cites them ("Elman, 1990", not "[Elm90]"); the glossary and reference
     pages do not show MyST syntax meant for authors."""
-    refs = soup(site_build.html / "book" / "references.html")
+    site_build = site_builds[edition]
+    listed = site_build
+    if edition != "en" and "book/references" not in map(strip_suffix, toc_files(site_build.root)):
+        listed = site_builds["en"]  # not translated yet: the citations link to the English list
+    refs = soup(listed.html / "book" / "references.html")
     labels = [span.get_text(strip=True).strip("[]") for span in refs.select("article div.citation span.label")]
     assert len(labels) >= 10
     odd = [label for label in labels if not re.search(r"\D, (\d{4}[a-z]?|n\.d\.)$", label) or "{" in label]
@@ -229,3 +278,121 @@ def test_reference_list_is_author_year_and_no_page_shows_authoring_notes(site_bu
     for doc in toc_files(site_build.root):
         text = soup(page_html(site_build, doc)).select_one("article").get_text(" ")
         assert "{term}" not in text and "{cite}" not in text, f"{doc} shows MyST syntax"
+
+
+# --- two editions ---------------------------------------------------------------------------------------------
+
+def _twin_link(site_build, page: str):
+    """The language switcher's target on a page, resolved to a file (None if the page has no switcher)."""
+    html = site_build.html / f"{page}.html"
+    links = soup(html).select("a.course-lang-switch")
+    assert len(links) == 1, f"{site_build.edition} {page}: {len(links)} language switchers"
+    href = links[0]["href"]
+    assert not _external(href) and not href.startswith("/"), f"{page}: the switcher's link is not relative: {href}"
+    return links[0], (html.parent / href).resolve()
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_every_page_links_to_the_same_page_in_the_other_edition(site_builds, edition):
+    """Each page's switcher (relative link: works from file:// and under a Pages sub-path) opens its twin: the
+    same page in the other edition, or, while that edition does not have the page yet, its first page. The
+    <link rel="alternate" hreflang> says the same."""
+    site_build, other = site_builds[edition], site_builds[OTHER[edition]]
+    other_pages = all_pages(other)
+    twins = 0
+    for page in all_pages(site_build):
+        link, target = _twin_link(site_build, page)
+        expected = page if page in other_pages else other_pages[0]
+        assert target == (other.html / f"{expected}.html").resolve(), f"{edition} {page} -> {target}"
+        assert target.exists(), f"{edition} {page}: the twin {target} does not exist"
+        assert link["hreflang"] == HTML_LANG[other.edition]
+        alternate = soup(site_build.html / f"{page}.html").select_one("link[rel=alternate][hreflang]")
+        assert alternate is not None and alternate["href"] == link["href"], page
+        twins += page in other_pages
+    assert twins >= 3, "the two editions share at least the first page, the search page and the index"
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_pages_declare_their_language_and_use_its_interface_strings(site_builds, edition):
+    site_build = site_builds[edition]
+    expected = {"en": ("Search", "Download source file"), "zh": ("搜索", "下载源文件")}[edition]
+    for page in all_pages(site_build):
+        html = soup(site_build.html / f"{page}.html")
+        assert html.html["lang"] == HTML_LANG[edition], page
+        if page in ("search", "genindex"):
+            continue
+        text = str(html.select_one(".bd-header-article")) + str(html.select_one("button.search-button, .search-button"))
+        for string in expected:
+            assert string in text, f"{edition} {page}: the interface does not say {string!r}"
+
+
+def test_chinese_search_index_knows_the_course_terms(site_builds):
+    """Sphinx splits the Chinese text into words with jieba; zh/search_terms.txt makes each course term one word
+    (jieba alone cuts 遗忘门 into 遗忘 + 门, and Sphinx drops one-character words). Every listed term that occurs
+    in the text of a Chinese page must be a word of the search index."""
+    zh = site_builds["zh"]
+    raw = (zh.html / "searchindex.js").read_text(encoding="utf-8")
+    index = json.loads(raw[raw.index("(") + 1: raw.rindex(")")])
+    words = set(index["terms"]) | set(index["titleterms"])
+    terms = [line.split()[0] for line in (zh.root / "search_terms.txt").read_text(encoding="utf-8").splitlines()
+             if line.strip()]
+    text = "".join(soup(page_html(zh, d)).select_one("article").get_text() for d in toc_files(zh.root))
+    used = [t for t in terms if t in text]
+    assert used, "no course term on the Chinese pages"
+    assert [t for t in used if t not in words] == []
+    scorer = (zh.html / "_static" / "course_search.js").read_text(encoding="utf-8")
+    assert "var splitQuery" in scorer, "the browser must segment a Chinese query the same way"
+
+
+def test_untranslated_pages_are_linked_in_english_until_they_are_translated(site_builds):
+    """While a page has no Chinese version, a Chinese page's link to it opens the English page (marked
+    course-untranslated); a link to a translated page stays inside the Chinese edition."""
+    zh, en = site_builds["zh"], site_builds["en"]
+    zh_pages = set(all_pages(zh))
+    for doc in toc_files(zh.root):
+        page = page_html(zh, doc)
+        for a in soup(page).select("article a[href]"):
+            href = a["href"].split("#")[0]
+            if not href or _external(href):
+                continue
+            target = (page.parent / href).resolve()
+            assert target.exists(), f"zh {doc}: {a['href']} leads nowhere"
+            inside = zh.html.resolve() in target.parents
+            if not inside:
+                name = target.relative_to(en.html.resolve()).with_suffix("").as_posix()
+                assert name not in zh_pages, f"zh {doc}: links to the English {name}, which is translated"
+                assert "course-untranslated" in (a.get("class", []) + a.parent.get("class", [])), a
+
+
+def test_buttons_follow_the_repository_and_commit_the_site_is_built_from(tmp_path):
+    """The Pages workflow builds with GITHUB_REPOSITORY and GITHUB_SHA set: the repository, issue and launch
+    buttons then point at that repository, and Colab/Binder open the notebook of that very commit. (A small book
+    with the site's extension, its button settings and one notebook, built like the real one.)"""
+    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
+    book = tmp_path / "book"
+    (book / "book").mkdir(parents=True)
+    small = {
+        "title": "buttons", "only_build_toc_files": True, "execute": {"execute_notebooks": "off"},
+        "repository": config["repository"], "html": {**config["html"], "favicon": ""},
+        "launch_buttons": config["launch_buttons"],
+        "sphinx": {"local_extensions": {"course_site": str(REPO_ROOT / "docs" / "_ext")}},
+    }
+    (book / "_config.yml").write_text(yaml.safe_dump(small), encoding="utf-8")
+    (book / "_toc.yml").write_text("format: jb-book\nroot: book/page\n", encoding="utf-8")
+    notebook = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# A page\n"]},
+                          {"cell_type": "code", "metadata": {}, "execution_count": 1, "outputs": [],
+                           "source": ["1 + 1"]}],
+                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+                "nbformat": 4, "nbformat_minor": 5}
+    (book / "book" / "page.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    env = {"GITHUB_REPOSITORY": "someone/their-fork", "GITHUB_SHA": sha, "GITHUB_SERVER_URL": "https://github.com"}
+    result = build_site.build_edition(book, "en", tmp_path / "out", env=env)
+    assert result["returncode"] == 0, result["log"][-3000:]
+    hrefs = [a.get("href", "") for a in soup(tmp_path / "out" / "_build" / "html" / "book" / "page.html").find_all("a")]
+    fork = "https://github.com/someone/their-fork"
+    assert fork in hrefs
+    assert any(h.startswith(f"{fork}/issues/new") for h in hrefs)
+    assert f"https://colab.research.google.com/github/someone/their-fork/blob/{sha}/book/page.ipynb" in hrefs
+    assert f"https://mybinder.org/v2/gh/someone/their-fork/{sha}?urlpath=lab/tree/book/page.ipynb" in hrefs
+    assert not [h for h in hrefs if "rnn-course/rnn-variants" in h], "the placeholder repository is still linked"

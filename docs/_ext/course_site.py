@@ -15,18 +15,45 @@
    of alpha codes ("[HS97]") that appear nowhere in the text.
 4. Search ranks chapters first: ``course_search.js`` (written into the build's ``_static``) defines Sphinx's
    ``Scorer`` with the chapters of the table of contents (the documents of its *numbered* parts).
+6. Two editions, one site (``course_twin`` in each project's _config.yml: English at the root, Chinese in zh/):
+   every page gets a language switcher in its header (``docs/_templates/course-language-switch.html``) that
+   opens the same page in the other edition through a relative link, and a ``<link rel="alternate"
+   hreflang>``. A page the other edition does not have yet links to that edition's first page. In the Chinese
+   edition (``fallback``) a link, {doc}, {term}, {ref}, {py:func}... or citation whose target is not translated
+   yet opens the English page: Markdown links, {doc} and citations here, the rest through intersphinx with the
+   English build's objects.inv (a local file: offline). Such links are marked (EN). Chapter N keeps its
+   English number N while earlier chapters are not translated yet.
+7. Chinese search: Sphinx segments the Chinese text with jieba when it builds the index; the course's terms
+   (``zh/search_terms.txt``) are added to jieba's dictionary so that 遗忘门 is one word, not 遗忘 + 门 (Sphinx
+   drops one-character words). In the browser, ``course_search.js`` segments a Chinese query the same way, by
+   the longest words of the index (遗忘门的作用 -> 遗忘门, 作用).
+8. Repository and launch buttons follow the repository the site is built from: ``GITHUB_REPOSITORY`` (and
+   ``GITHUB_SERVER_URL``) replace ``repository.url`` of _config.yml, and ``GITHUB_SHA`` becomes the ref the
+   launch buttons open, so Colab and Binder open the notebook of the commit the page was built from. The
+   Pages workflow (GitHub Actions) sets all three; a local build keeps _config.yml's placeholder.
 """
 from __future__ import annotations
 
 import importlib
 import json
+import os
+import posixpath
 from pathlib import Path
 
+import yaml
 from docutils import nodes
 from docutils.statemachine import StringList
+from sphinx import addnodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+logger = logging.getLogger(__name__)
+
 STATIC = Path(__file__).resolve().parent.parent / "_static"
+TEMPLATES = Path(__file__).resolve().parent.parent / "_templates"
+# pages Sphinx writes besides the documents; each edition has them
+SPECIAL_PAGES = ("search", "genindex")
 # Sphinx's default weights (searchtools.js); a chapter result gets CHAPTER_BOOST on top of its own score, so
 # every chapter hit comes before every hit on another page, and hits keep their order within each group.
 SCORER = """\
@@ -37,6 +64,30 @@ var Scorer = {{
   objNameMatch: 11, objPartialMatch: 6, objPrio: {{0: 15, 1: 5, 2: -5}}, objPrioDefault: 0,
   title: 15, partialTitle: 7, term: 5, partialTerm: 2,
 }};
+"""
+# Chinese edition: a query is segmented like the indexed text (jieba at build time): each run of Han characters
+# is cut into the longest words the index knows, left to right (Sphinx does not index one-character words).
+SPLIT_QUERY_ZH = r"""
+var splitQuery = (query) => {
+  const parts = query.split(/[^\p{Letter}\p{Number}_\p{Emoji_Presentation}]+/gu).filter((t) => t);
+  const index = (typeof Search !== "undefined" && Search._index) || null;
+  if (!index) return parts;
+  const known = (w) => Object.hasOwn(index.terms, w) || Object.hasOwn(index.titleterms, w);
+  const words = [];
+  for (const part of parts) {
+    for (const run of part.split(/(\p{Script=Han}+)/u).filter((t) => t)) {
+      if (!/\p{Script=Han}/u.test(run) || known(run.toLowerCase())) { words.push(run); continue; }
+      let i = 0;
+      while (i < run.length) {
+        let j = run.length;
+        while (j > i + 1 && !known(run.slice(i, j))) j--;
+        if (j > i + 1) words.push(run.slice(i, j));
+        i = Math.max(j, i + 1);
+      }
+    }
+  }
+  return words.length ? words : parts;
+};
 """
 CHAPTER_BOOST = 1000
 
@@ -159,18 +210,274 @@ def _add_static_path(app):
     app.config.html_static_path.append(str(STATIC))
 
 
+def _is_chinese(app) -> bool:
+    return (app.config.language or "").lower().startswith("zh")
+
+
 def _write_scorer(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir) / "_static" / "course_search.js"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(SCORER.format(chapters=json.dumps(chapter_docnames(app)), boost=CHAPTER_BOOST), encoding="utf-8")
+    script = SCORER.format(chapters=json.dumps(chapter_docnames(app)), boost=CHAPTER_BOOST)
+    out.write_text(script + (SPLIT_QUERY_ZH if _is_chinese(app) else ""), encoding="utf-8")
+
+
+# --- two editions -------------------------------------------------------------------------------------------
+
+def _strip_suffix(name: str) -> str:
+    for suffix in (".ipynb", ".md"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def toc_chapters(project: Path) -> list[str]:
+    """The chapters of a Jupyter Book project: the documents of the numbered parts of its ``_toc.yml``."""
+    toc = yaml.safe_load((project / "_toc.yml").read_text(encoding="utf-8"))
+    return [_strip_suffix(c["file"]) for part in toc.get("parts") or [] if part.get("numbered")
+            for c in part.get("chapters") or []]
+
+
+def toc_docnames(project: Path) -> list[str]:
+    """Every document of a Jupyter Book project's ``_toc.yml`` (root first, then in reading order)."""
+    toc = yaml.safe_load((project / "_toc.yml").read_text(encoding="utf-8"))
+    names = [_strip_suffix(toc["root"])]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                names.append(_strip_suffix(entry["file"]))
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts") or []:
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return names
+
+
+def _twin(app) -> dict | None:
+    """``course_twin`` with the other edition's documents read from its _toc.yml (once per build)."""
+    twin = app.config.course_twin
+    if not twin:
+        return None
+    cached = getattr(app, "course_twin_cache", None)
+    if cached is None:
+        project = (Path(app.srcdir) / twin["root"]).resolve()
+        docs = toc_docnames(project)
+        cached = {**twin, "project": project, "docs": docs, "root_doc": docs[0], "chapters": toc_chapters(project)}
+        app.course_twin_cache = cached
+    return cached
+
+
+def _outdated_when_the_twin_changes(app, env, added, changed, removed):
+    """An incremental build rewrites every page when the other edition gained or lost a page (the switchers
+    and the links to untranslated pages change)."""
+    twin = _twin(app)
+    if not twin:
+        return []
+    before = getattr(env, "course_twin_docs", None)
+    env.course_twin_docs = list(twin["docs"])
+    return sorted(env.found_docs) if before is not None and before != twin["docs"] else []
+
+
+def _relative_root(pagename: str) -> str:
+    """From a page of this edition to the root of this edition's site, e.g. 'book/api/lstm' -> '../../'."""
+    return "../" * pagename.count("/")
+
+
+def twin_href(app, pagename: str) -> str:
+    """The other edition's version of a page, relative to the page: the same page when the other edition has
+    it, else the other edition's first page."""
+    twin = _twin(app)
+    target = pagename if pagename in twin["docs"] or pagename in SPECIAL_PAGES else twin["root_doc"]
+    return _relative_root(pagename) + twin["url"] + target + ".html"
+
+
+def _add_language_switch(app, pagename, templatename, context, doctree):
+    if app.builder.format != "html" or not _twin(app):
+        return
+    twin = _twin(app)
+    href = twin_href(app, pagename)
+    context["course_twin_url"] = href
+    context["course_twin_lang"] = twin["lang"]
+    context["course_twin_label"] = twin["label"]
+    context["course_twin_title"] = twin["title"]
+    context["metatags"] = context.get("metatags", "") + (
+        f'\n    <link rel="alternate" hreflang="{twin["lang"]}" href="{href}" />'
+    )
+
+
+def _configure(app, config):
+    """Language switcher in every page's header; the search dictionary; repository and launch buttons from
+    the CI environment (see the module docstring, 6-8)."""
+    config.templates_path.append(str(TEMPLATES))
+    options = config.html_theme_options
+    header = list(options.get("article_header_end") or ["article-header-buttons.html"])
+    if "course-language-switch.html" not in header:
+        header.insert(0, "course-language-switch.html")
+    options["article_header_end"] = header
+
+    twin = config.course_twin or {}
+    if twin.get("fallback"):
+        # the other edition's objects.inv: the site being built (tools/build_site.py says where), else the
+        # other project's own _build/html
+        html = os.environ.get("COURSE_TWIN_HTML") or str(Path(app.srcdir) / twin["root"] / "_build" / "html")
+        inventory = Path(html) / "objects.inv"
+        if not inventory.exists():
+            logger.warning("%s is missing: build the other edition first (tools/build_site.py does)", inventory,
+                           type="course")
+        else:
+            config.intersphinx_mapping = {"twin": (twin["url"], str(inventory))}
+            config.intersphinx_disabled_reftypes = []
+            config.intersphinx_cache_limit = 0
+
+    if _is_chinese(app):
+        terms = Path(app.srcdir) / "search_terms.txt"
+        search_options = dict(config.html_search_options or {})
+        if terms.exists() and "dict" not in search_options:
+            search_options["dict"] = str(terms)
+        config.html_search_options = search_options
+        try:
+            import jieba  # noqa: F401  (Sphinx's Chinese search needs it to split words)
+        except ImportError:
+            logger.warning("jieba is not installed: the Chinese search index cannot split words", type="course")
+        else:
+            import logging as _logging
+
+            jieba.setLogLevel(_logging.WARNING)
+
+    repo = os.environ.get("GITHUB_REPOSITORY", "").strip()
+    if repo:
+        server = (os.environ.get("GITHUB_SERVER_URL", "").strip() or "https://github.com").rstrip("/")
+        options["repository_url"] = f"{server}/{repo}"
+    ref = os.environ.get("GITHUB_SHA", "").strip()
+    if ref:
+        options["repository_branch"] = ref
+
+
+def _follow_the_twin_chapter_numbers(app, env):
+    """Chinese edition: chapter N is English chapter N, even while the chapters before it are not translated
+    yet (Sphinx numbers the chapters of a table of contents 1, 2, ...). Section, figure, equation and exercise
+    numbers of a chapter start with its English number, so "练习 4.2" is "Exercise 4.2", as the identical code
+    cells' comments say. Runs after Sphinx has numbered everything (env-get-updated, late)."""
+    twin = _twin(app)
+    if not twin or not twin.get("fallback"):
+        return []
+    changed = []
+    for doc in chapter_docnames(app):
+        current = (env.toc_secnumbers.get(doc) or {}).get("")
+        if doc not in twin["chapters"] or not current:
+            continue
+        old, new = current[0], twin["chapters"].index(doc) + 1
+        if old == new:
+            continue
+
+        def renumber(number, old=old, new=new):
+            return (new, *number[1:]) if number and number[0] == old else number
+
+        env.toc_secnumbers[doc] = {anchor: renumber(n) for anchor, n in env.toc_secnumbers[doc].items()}
+        for numbers in (env.toc_fignumbers.get(doc) or {}).values():
+            numbers.update({target: renumber(n) for target, n in numbers.items()})
+        for node in [*env.tocs[doc].findall(nodes.reference), env.titles.get(doc)]:
+            if node is not None and node.get("secnumber"):
+                node["secnumber"] = list(renumber(tuple(node["secnumber"])))
+        changed.append(doc)
+    return changed
+
+
+class UntranslatedLinks(SphinxPostTransform):
+    """Chinese edition, while a page is not translated yet: a Markdown link to it opens the English page, and a
+    citation whose bibliography page is not translated yet links to the English reference list. Without
+    ``fallback`` in ``course_twin`` (the English edition) nothing changes, and a missing page stays an error."""
+
+    default_priority = 8  # before myst's resolver (9) and Sphinx's (10)
+    formats = ("html",)
+
+    def run(self, **kwargs):
+        twin = _twin(self.app)
+        if not twin or not twin.get("fallback"):
+            return
+        docname = self.env.docname
+        for node in list(self.document.findall(addnodes.pending_xref)):
+            if node.get("reftype") == "myst" and node.get("refdomain") != "doc":
+                target = node["reftarget"].split("#")[0]
+                if target.endswith((".md", ".ipynb")) and "://" not in target:
+                    self._link_page(node, docname, twin, _strip_suffix(target), node["reftarget"].partition("#")[2])
+            elif node.get("refdomain") == "std" and node.get("reftype") == "doc":
+                self._link_page(node, docname, twin, node["reftarget"], "")
+            elif node.get("refdomain") == "cite":
+                self._link_citation(node, docname, twin)
+
+    def _link_page(self, node, docname, twin, target, anchor):
+        name = posixpath.normpath(posixpath.join(posixpath.dirname(docname), target.lstrip("/")))
+        if target.startswith("/"):
+            name = target.lstrip("/")
+        if name in self.env.all_docs or name not in twin["docs"]:
+            return
+        uri = twin_href_for(self.app, docname, name) + (f"#{anchor}" if anchor else "")
+        ref = nodes.reference("", "", internal=False, refuri=uri, classes=["course-untranslated"],
+                              reftitle=twin["untranslated"])
+        if node.get("refexplicit", True) and len(node):
+            ref += node[0].deepcopy()
+        else:  # {doc}`x` without a title: the English page's title
+            ref += nodes.inline(name, name)
+        node.replace_self(ref)
+
+    def _link_citation(self, node, docname, twin):
+        domain = self.env.get_domain("cite")
+        cited = {c.key for c in domain.citations}
+        keys = [k.strip() for k in node["reftarget"].split(",")]
+        if all(k in cited for k in keys):
+            return
+        references = twin.get("references")
+        entries = domain.bibdata.data.entries
+        if not references or any(k not in entries for k in keys):
+            return
+        labels = _author_year_style()().format_labels([entries[k] for k in keys])
+        href = twin_href_for(self.app, docname, references)
+        span = nodes.inline("", "", classes=["bibtex-citation", "course-untranslated"])
+        span += nodes.Text("[")
+        for i, label in enumerate(labels):
+            if i:
+                span += nodes.Text("; ")
+            span += nodes.reference(label, label, internal=False, refuri=href, reftitle=twin["untranslated"])
+        span += nodes.Text("]")
+        node.replace_self(span)
+
+
+def twin_href_for(app, pagename: str, other_doc: str) -> str:
+    return _relative_root(pagename) + _twin(app)["url"] + other_doc + ".html"
+
+
+def _mark_links_to_the_twin(app, doctree, docname):
+    """Links that leave this edition for the other one (untranslated targets, resolved by intersphinx or by
+    UntranslatedLinks) are marked: class course-untranslated and a tooltip saying so."""
+    twin = _twin(app)
+    if not twin or not twin.get("fallback"):
+        return
+    prefix = _relative_root(docname) + twin["url"]
+    for ref in doctree.findall(nodes.reference):
+        if ref.get("refuri", "").startswith(prefix):
+            if "course-untranslated" not in ref["classes"]:
+                ref["classes"].append("course-untranslated")
+            ref["reftitle"] = twin["untranslated"]
 
 
 def setup(app):
     from pybtex.plugin import register_plugin
 
     register_plugin("pybtex.style.formatting", "course_author_year", _author_year_style())
+    # the other edition of this book (see 6. above): {"root": its project folder relative to this one, "url": its
+    # site relative to this site, "lang", "label", "title" of the switcher, and for the Chinese edition
+    # "fallback": true, "untranslated": the tooltip of a link to an English page, "references": docname}
+    app.add_config_value("course_twin", None, "html", types=[dict, type(None)])
+    app.connect("config-inited", _configure)
+    app.connect("html-page-context", _add_language_switch)
+    app.connect("env-get-outdated", _outdated_when_the_twin_changes)
+    app.connect("env-get-updated", _follow_the_twin_chapter_numbers, priority=900)
+    app.add_post_transform(UntranslatedLinks)
+    app.connect("doctree-resolved", _mark_links_to_the_twin)
     app.add_directive("companion-module", CompanionModule)
     app.add_directive("companion-api-index", CompanionApiIndex)
     app.connect("html-page-context", _dedupe_scripts, priority=900)

@@ -11,6 +11,8 @@
  * 3. Figures drawn by a cell open full size: each output image is wrapped in a link to the image file.
  * 4. A display equation wider than its column scrolls sideways and gets a visible hint saying so
  *    (class course-wide on the div.math, hint text from CSS), re-checked when the window is resized.
+ * 5. The language switcher keeps the reader's place: the #section (labels are the same in both editions)
+ *    and, on the search page, the query (?q=...) go along to the other edition.
  */
 (function () {
   "use strict";
@@ -69,9 +71,20 @@
       const link = document.createElement("a");
       link.href = img.getAttribute("src");
       link.className = "course-full-size";
-      link.title = "Open the figure full size";
+      link.title = document.documentElement.lang.startsWith("zh") ? "查看原尺寸大图" : "Open the figure full size";
       img.replaceWith(link);
       link.appendChild(img);
+    });
+  }
+
+  function switcherKeepsThePlace() {
+    document.querySelectorAll("a.course-lang-switch").forEach((link) => {
+      link.addEventListener("click", () => {
+        const url = new URL(link.getAttribute("href"), window.location.href);
+        if (/\/search\.html$/.test(window.location.pathname)) url.search = window.location.search;
+        url.hash = window.location.hash;
+        link.href = url.href;
+      });
     });
   }
 
@@ -98,6 +111,7 @@
     drawersCloseOnFollowedLinks();
     solutionTitlesOpenSolutions();
     figuresOpenFullSize();
+    switcherKeepsThePlace();
     whenMathIsTypeset(() => {
       markWideEquations();
       document.documentElement.dataset.courseMath = "checked";
