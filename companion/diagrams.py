@@ -26,6 +26,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
+from companion._fonts import draws_in_language
+from companion._labels import translate
+
 __all__ = ["draw_deep_rnn", "draw_elman_jordan", "draw_bidirectional", "draw_lstm_cell", "draw_gru_cell",
            "draw_unrolled_bptt", "draw_lstm_backward"]
 
@@ -120,7 +123,8 @@ def _fit(fig, xlim, ylim, *, panels=1, scale=0.55, extra_h=0.6):
     fig.tight_layout(pad=0.3)
 
 
-def draw_deep_rnn(num_layers: int = 3, steps: int = 3) -> Figure:
+@draws_in_language
+def draw_deep_rnn(num_layers: int = 3, steps: int = 3, *, lang: str = "en") -> Figure:
     """Draw an unrolled deep (stacked) RNN.
 
     The inputs :math:`x_t, x_{t+1}, \\dots` enter at the bottom and pass through ``num_layers`` hidden layers to the
@@ -133,6 +137,9 @@ def draw_deep_rnn(num_layers: int = 3, steps: int = 3) -> Figure:
         Number of stacked hidden layers, 1 to 6.
     steps : int, default 3
         Number of time steps drawn, 1 to 6.
+    lang : {"en", "zh"}, default "en"
+        Label language of every text drawn: English, or simplified Chinese (the Chinese edition's terms, drawn
+        with the CJK font companion ships). Formulas, symbols and numbers are the same in both.
 
     Returns
     -------
@@ -143,7 +150,7 @@ def draw_deep_rnn(num_layers: int = 3, steps: int = 3) -> Figure:
     Raises
     ------
     ValueError
-        If ``num_layers`` or ``steps`` is not an integer in 1..6.
+        If ``num_layers`` or ``steps`` is not an integer in 1..6, or ``lang`` is not "en" or "zh".
 
     Examples
     --------
@@ -178,7 +185,7 @@ def draw_deep_rnn(num_layers: int = 3, steps: int = 3) -> Figure:
             below = h
         out = _box(ax, x, (num_layers + 1) * dy, f"$y_{{{_step(s)}}}$", f"output:{_step(s)}", "output", width=1.1)
         _arrow(ax, below, out, "forward")
-        ax.text(x, -0.75, f"step ${_step(s)}$", ha="center", va="center", fontsize=11, color="#555555",
+        ax.text(x, -0.75, translate(f"step ${_step(s)}$", lang), ha="center", va="center", fontsize=11, color="#555555",
                 gid=f"step:{_step(s)}")
     # the last memories are read at the step after the drawing ends
     last_x = (steps - 1) * dx + dx / 2
@@ -190,15 +197,15 @@ def draw_deep_rnn(num_layers: int = 3, steps: int = 3) -> Figure:
     rows = [(0.0, "input"), *((l * dy, f"hidden layer {l}") for l in range(1, num_layers + 1)),
             ((num_layers + 1) * dy, "output")]
     for y, name in rows:
-        ax.text(left, y, name, ha="right", va="center", fontsize=11, gid=f"row:{name}")
+        ax.text(left, y, translate(name, lang), ha="right", va="center", fontsize=11, gid=f"row:{name}")
     handles = [
-        Line2D([], [], color=_ARROW, lw=1.6, label="feed forward (to the layer above)"),
-        Line2D([], [], color=_HIGHLIGHT, lw=1.6, label="store the layer's output in its memory cell"),
-        Line2D([], [], color=_HIGHLIGHT, lw=1.6, ls=(0, (4, 3)), label="read back by the same layer at the next step"),
+        Line2D([], [], color=_ARROW, lw=1.6, label=translate("feed forward (to the layer above)", lang)),
+        Line2D([], [], color=_HIGHLIGHT, lw=1.6, label=translate("store the layer's output in its memory cell", lang)),
+        Line2D([], [], color=_HIGHLIGHT, lw=1.6, ls=(0, (4, 3)), label=translate("read back by the same layer at the next step", lang)),
     ]
     ax.legend(handles=handles, loc="lower center", ncol=1, frameon=False, fontsize=10)
-    ax.set_title(f"Deep RNN: {num_layers} stacked hidden layer{'s' if num_layers > 1 else ''}, "
-                 f"unrolled over {steps} step{'s' if steps > 1 else ''}", fontsize=13)
+    ax.set_title(translate(f"Deep RNN: {num_layers} stacked hidden layer{'s' if num_layers > 1 else ''}, "
+                           f"unrolled over {steps} step{'s' if steps > 1 else ''}", lang), fontsize=13)
     xlim, ylim = (left - 2.5, (steps - 1) * dx + dx / 2 + 1.5), (-2.6, (num_layers + 1) * dy + 0.5)
     _finish(ax, xlim, ylim)
     _fit(fig, xlim, ylim, scale=0.6)
@@ -221,7 +228,7 @@ def _check_count(value, name: str, low: int = 1, high: int = 6) -> int:
 _EJ_XLIM, _EJ_YLIM = (-3.7, 1.7), (-1.2, 4.6)
 
 
-def _draw_simple_recurrent(ax, kind: str) -> None:
+def _draw_simple_recurrent(ax, kind: str, lang: str) -> None:
     """One panel of :func:`draw_elman_jordan`; ``kind`` is "elman" or "jordan"."""
     x_in = _box(ax, 0.0, 0.0, "$x_t$", f"{kind}:input", "input", width=1.2)
     h = _box(ax, 0.0, 2.0, "$h_t$", f"{kind}:hidden", "hidden", width=1.6, height=0.7,
@@ -230,25 +237,26 @@ def _draw_simple_recurrent(ax, kind: str) -> None:
              edge=_HIGHLIGHT if kind == "jordan" else None, lw=2.8 if kind == "jordan" else 1.6)
     stored = "$h_{t-1}$" if kind == "elman" else "$y_{t-1}$"
     mem = _box(ax, -2.6, 2.0, stored, f"{kind}:memory", "memory", width=1.25, height=0.62)
-    ax.text(-2.6, 1.45, "memory", ha="center", va="top", fontsize=10, color=_HIGHLIGHT, gid=f"{kind}:memory:name")
+    ax.text(-2.6, 1.45, translate("memory", lang), ha="center", va="top", fontsize=10, color=_HIGHLIGHT, gid=f"{kind}:memory:name")
     _arrow(ax, x_in, h, "forward")
     _arrow(ax, h, y, "forward")
     if kind == "elman":
         write = _arrow(ax, h, mem, "write", color=_HIGHLIGHT, rad=0.55, lw=2.4,
                        start=(-0.3, 2.35), a_gid=f"{kind}:hidden")
         write.patchA = h.patch  # keep the source for readers of the figure; start point set explicitly
-        ax.text(-1.3, 3.05, "store $h_t$", ha="center", va="bottom", fontsize=11, color=_HIGHLIGHT,
+        ax.text(-1.3, 3.05, translate("store $h_t$", lang), ha="center", va="bottom", fontsize=11, color=_HIGHLIGHT,
                 gid=f"{kind}:write:label")
     else:
         write = _arrow(ax, y, mem, "write", color=_HIGHLIGHT, rad=0.35, lw=2.4)
-        ax.text(-2.1, 3.6, "store $y_t$", ha="center", va="bottom", fontsize=11, color=_HIGHLIGHT,
+        ax.text(-2.1, 3.6, translate("store $y_t$", lang), ha="center", va="bottom", fontsize=11, color=_HIGHLIGHT,
                 gid=f"{kind}:write:label")
     _arrow(ax, mem, h, "read", dashed=True, color=_HIGHLIGHT, end=(-0.8, 1.85), b_gid=f"{kind}:hidden").patchB = h.patch
-    ax.text(-1.45, 1.62, "next step", ha="center", va="top", fontsize=9, color="#666666", gid=f"{kind}:read:label")
+    ax.text(-1.45, 1.62, translate("next step", lang), ha="center", va="top", fontsize=9, color="#666666", gid=f"{kind}:read:label")
     _finish(ax, _EJ_XLIM, _EJ_YLIM)
 
 
-def draw_elman_jordan() -> Figure:
+@draws_in_language
+def draw_elman_jordan(*, lang: str = "en") -> Figure:
     """Draw the Elman and the Jordan network side by side.
 
     Left, the Elman network (simple recurrent network): the memory stores the *hidden layer* :math:`h_t` and gives
@@ -256,11 +264,22 @@ def draw_elman_jordan() -> Figure:
     *output* :math:`y_t` (which has a target) and feeds it into the hidden layer at the next step. The box whose
     value is stored, the memory and the store arrow are drawn in orange.
 
+    Parameters
+    ----------
+    lang : {"en", "zh"}, default "en"
+        Label language of every text drawn: English, or simplified Chinese (the Chinese edition's terms, drawn
+        with the CJK font companion ships). Formulas, symbols and numbers are the same in both.
+
     Returns
     -------
     matplotlib.figure.Figure
         Two axes (Elman, Jordan). In each, the store arrow has gid ``"arrow:write:<kind>:hidden-><kind>:memory"``
         (Elman) or ``"arrow:write:jordan:output->jordan:memory"`` (Jordan), and its ``patchA`` is the source box.
+
+    Raises
+    ------
+    ValueError
+        If ``lang`` is not "en" or "zh".
 
     Examples
     --------
@@ -279,14 +298,15 @@ def draw_elman_jordan() -> Figure:
         (axes[1], "jordan", "Jordan network",
          "memory stores the output: it has a target,\nso what the memory holds is clear"),
     ]:
-        _draw_simple_recurrent(ax, kind)
-        ax.set_title(title, fontsize=12.5)
-        ax.text(-1.0, -0.75, note, ha="center", va="center", fontsize=10.5, color="#444444", gid=f"{kind}:note")
+        _draw_simple_recurrent(ax, kind, lang)
+        ax.set_title(translate(title, lang), fontsize=12.5)
+        ax.text(-1.0, -0.75, translate(note, lang), ha="center", va="center", fontsize=10.5, color="#444444", gid=f"{kind}:note")
     _fit(fig, _EJ_XLIM, _EJ_YLIM, panels=2, scale=0.85)
     return fig
 
 
-def draw_bidirectional(steps: int = 3) -> Figure:
+@draws_in_language
+def draw_bidirectional(steps: int = 3, *, lang: str = "en") -> Figure:
     """Draw a bidirectional RNN unrolled over ``steps`` steps.
 
     A forward RNN reads :math:`x_t, x_{t+1}, \\dots` left to right, a backward RNN reads the same inputs right to
@@ -297,6 +317,9 @@ def draw_bidirectional(steps: int = 3) -> Figure:
     ----------
     steps : int, default 3
         Number of time steps drawn, 1 to 6.
+    lang : {"en", "zh"}, default "en"
+        Label language of every text drawn: English, or simplified Chinese (the Chinese edition's terms, drawn
+        with the CJK font companion ships). Formulas, symbols and numbers are the same in both.
 
     Returns
     -------
@@ -308,7 +331,7 @@ def draw_bidirectional(steps: int = 3) -> Figure:
     Raises
     ------
     ValueError
-        If ``steps`` is not an integer in 1..6.
+        If ``steps`` is not an integer in 1..6, or ``lang`` is not "en" or "zh".
 
     Examples
     --------
@@ -346,15 +369,17 @@ def draw_bidirectional(steps: int = 3) -> Figure:
                                                            _COLORS["hidden"][1]),
                            (y_bwd, "backward RNN\n(reads right to left)", _COLORS["backward"][1]),
                            (y_out, "output layer", "#222222")]:
-        ax.text(left, y, name, ha="right", va="center", fontsize=10.5, color=color, gid=f"row:{name.split()[0]}")
-    ax.set_title("Bidirectional RNN: every output sees the whole sequence", fontsize=13)
+        ax.text(left, y, translate(name, lang), ha="right", va="center", fontsize=10.5, color=color,
+                gid=f"row:{name.split()[0]}")
+    ax.set_title(translate("Bidirectional RNN: every output sees the whole sequence", lang), fontsize=13)
     xlim, ylim = (left - 2.8, (steps - 1) * dx + 1.6), (-0.6, y_out + 0.6)
     _finish(ax, xlim, ylim)
     _fit(fig, xlim, ylim, scale=0.6)
     return fig
 
 
-def draw_lstm_cell() -> Figure:
+@draws_in_language
+def draw_lstm_cell(*, lang: str = "en") -> Figure:
     """Draw the LSTM memory cell with its four inputs and one output.
 
     From the bottom: the value to store :math:`z` passes the activation :math:`g`; the input gate
@@ -363,12 +388,23 @@ def draw_lstm_cell() -> Figure:
     output :math:`a = h(c') f(z_o)`. ``f`` is the sigmoid, so each gate opening lies between 0 (closed) and 1
     (open); an *open* forget gate means *remember*.
 
+    Parameters
+    ----------
+    lang : {"en", "zh"}, default "en"
+        Label language of every text drawn: English, or simplified Chinese (the Chinese edition's terms, drawn
+        with the CJK font companion ships). Formulas, symbols and numbers are the same in both.
+
     Returns
     -------
     matplotlib.figure.Figure
         One axes: the memory box (gid ``"memory:c"``), three gate circles (``"gate:input"``, ``"gate:forget"``,
         ``"gate:output"``), the activations ``"act:g"`` and ``"act:h"``, three products ``"op:mul:..."`` and one
         sum ``"op:add"``; the four inputs are texts with gids ``"in:z"``, ``"in:z_i"``, ``"in:z_f"``, ``"in:z_o"``.
+
+    Raises
+    ------
+    ValueError
+        If ``lang`` is not "en" or "zh".
 
     Examples
     --------
@@ -399,14 +435,14 @@ def draw_lstm_cell() -> Figure:
     mul_i = _circle(ax, 0.0, 2.5, r"$\times$", "op:mul:input", "op", radius=0.26, fontsize=14)
     _arrow(ax, g, mul_i, "flow")
     _arrow(ax, gi, mul_i, "gate", color=_COLORS["gate"][1])
-    ax.text(gate_x, 1.95, "input gate\n$f(z_i)$", ha="center", va="top", fontsize=10, gid="gate:input:name")
+    ax.text(gate_x, 1.95, translate("input gate\n$f(z_i)$", lang), ha="center", va="top", fontsize=10, gid="gate:input:name")
     ax.text(0.35, 1.85, "$g(z)$", ha="left", va="center", fontsize=11, gid="value:g(z)")
 
     # memory: c' = g(z) f(z_i) + c f(z_f)
     add = _circle(ax, 0.0, 3.9, "$+$", "op:add", "op", radius=0.26, fontsize=14)
     _arrow(ax, mul_i, add, "flow")
     ax.text(0.35, 3.2, "$g(z)\\,f(z_i)$", ha="left", va="center", fontsize=11, gid="value:g(z)f(z_i)")
-    mem = _box(ax, 0.0, 5.3, "memory\n$c \\;\\to\\; c'$", "memory:c", "memory", width=1.9, height=0.95,
+    mem = _box(ax, 0.0, 5.3, translate("memory\n$c \\;\\to\\; c'$", lang), "memory:c", "memory", width=1.9, height=0.95,
                fontsize=12, lw=2.2)
     _arrow(ax, add, mem, "write", color=_HIGHLIGHT, lw=2.0)
     mul_f = _circle(ax, 2.2, 3.9, r"$\times$", "op:mul:forget", "op", radius=0.26, fontsize=14)
@@ -416,7 +452,7 @@ def draw_lstm_cell() -> Figure:
     zf = input_label("in:z_f", 4.1, 2.5, "$z_f$")
     _arrow(ax, zf, gf, "input", start=(4.1, 2.8), a_gid="in:z_f")
     _arrow(ax, gf, mul_f, "gate", color=_COLORS["gate"][1])
-    ax.text(4.6, 3.9, "forget gate\n$f(z_f)$", ha="left", va="center", fontsize=10, gid="gate:forget:name")
+    ax.text(4.6, 3.9, translate("forget gate\n$f(z_f)$", lang), ha="left", va="center", fontsize=10, gid="gate:forget:name")
     _arrow(ax, mul_f, add, "flow")
     ax.text(1.1, 4.08, "$c\\,f(z_f)$", ha="center", va="bottom", fontsize=11, gid="value:cf(z_f)")
 
@@ -430,7 +466,7 @@ def draw_lstm_cell() -> Figure:
     mul_o = _circle(ax, 0.0, 8.1, r"$\times$", "op:mul:output", "op", radius=0.26, fontsize=14)
     _arrow(ax, h, mul_o, "flow")
     _arrow(ax, go, mul_o, "gate", color=_COLORS["gate"][1])
-    ax.text(gate_x, 8.65, "output gate\n$f(z_o)$", ha="center", va="bottom", fontsize=10, gid="gate:output:name")
+    ax.text(gate_x, 8.65, translate("output gate\n$f(z_o)$", lang), ha="center", va="bottom", fontsize=10, gid="gate:output:name")
     ax.text(0.35, 7.45, "$h(c')$", ha="left", va="center", fontsize=11, gid="value:h(c')")
     a = input_label("out:a", 0.0, 9.4, "$a$")
     _arrow(ax, mul_o, a, "output", end=(0.0, 9.1), b_gid="out:a")
@@ -440,17 +476,19 @@ def draw_lstm_cell() -> Figure:
             bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=_HIGHLIGHT), gid="eq:memory")
     ax.text(2.3, 8.1, "$a = h(c')\\,f(z_o)$", ha="left", va="center", fontsize=12.5,
             bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="#888888"), gid="eq:output")
-    ax.text(0.5, 0.01, "$f$ = sigmoid: gate opening between 0 (closed) and 1 (open).   "
-            "Forget gate open = remember.", transform=ax.transAxes, ha="center", va="bottom", fontsize=10,
+    ax.text(0.5, 0.01, translate("$f$ = sigmoid: gate opening between 0 (closed) and 1 (open).   "
+                                 "Forget gate open = remember.", lang), transform=ax.transAxes, ha="center", va="bottom", fontsize=10,
             color="#444444", gid="note:gates")
-    ax.set_title("LSTM memory cell: 4 inputs ($z$, $z_i$, $z_f$, $z_o$), 1 output ($a$)", fontsize=13)
+    ax.set_title(translate("LSTM memory cell: 4 inputs ($z$, $z_i$, $z_f$, $z_o$), 1 output ($a$)", lang),
+                 fontsize=13)
     xlim, ylim = (-4.6, 6.9), (-0.9, 9.9)
     _finish(ax, xlim, ylim)
     _fit(fig, xlim, ylim, scale=0.62)
     return fig
 
 
-def draw_gru_cell() -> Figure:
+@draws_in_language
+def draw_gru_cell(*, lang: str = "en") -> Figure:
     """Draw the GRU cell in PyTorch's convention (the one :class:`companion.gru.GRU` follows).
 
     The state runs along the top: :math:`h_{t-1}` is scaled by the update gate :math:`z` and added to the
@@ -459,6 +497,12 @@ def draw_gru_cell() -> Figure:
     is added to the input part :math:`W_n x_t + b_{in}` and squashed by tanh into :math:`n`. There is no separate
     memory: the state is also the output.
 
+    Parameters
+    ----------
+    lang : {"en", "zh"}, default "en"
+        Label language of every text drawn: English, or simplified Chinese (the Chinese edition's terms, drawn
+        with the CJK font companion ships). Formulas, symbols and numbers are the same in both.
+
     Returns
     -------
     matplotlib.figure.Figure
@@ -466,6 +510,11 @@ def draw_gru_cell() -> Figure:
         ``"op:mul:reset"``, ``"op:mul:keep"`` (z h), ``"op:mul:candidate"`` ((1 - z) n), the sums ``"op:add:candidate"``
         and ``"op:add"``, ``"op:one-minus"``; input texts ``"in:h_prev"``, ``"in:reset"``, ``"in:update"``,
         ``"in:hn"``, ``"in:xn"`` and the output ``"out:h"``.
+
+    Raises
+    ------
+    ValueError
+        If ``lang`` is not "en" or "zh".
 
     Examples
     --------
@@ -489,7 +538,7 @@ def draw_gru_cell() -> Figure:
     gr = _circle(ax, -3.2, 1.8, r"$\sigma$", "gate:reset", "gate", radius=0.36)
     r_in = label("in:reset", -3.2, 0.3, "$x_t,\\ h_{t-1}$")
     _arrow(ax, r_in, gr, "input", start=(-3.2, 0.6), a_gid="in:reset")
-    ax.text(-3.2, 2.35, "reset gate $r$", ha="center", va="bottom", fontsize=10, gid="gate:reset:name")
+    ax.text(-3.2, 2.35, translate("reset gate $r$", lang), ha="center", va="bottom", fontsize=10, gid="gate:reset:name")
     hn = label("in:hn", -0.6, 0.3, "$U_n h_{t-1} + b_{hn}$")
     mul_r = _circle(ax, -0.6, 1.8, r"$\times$", "op:mul:reset", "op", radius=0.26, fontsize=14)
     _arrow(ax, hn, mul_r, "input", start=(-0.6, 0.6), a_gid="in:hn")
@@ -508,7 +557,7 @@ def draw_gru_cell() -> Figure:
     gz = _circle(ax, -1.6, 4.7, r"$\sigma$", "gate:update", "gate", radius=0.36)
     z_in = label("in:update", -3.6, 4.7, "$x_t,\\ h_{t-1}$")
     _arrow(ax, z_in, gz, "input", start=(-2.85, 4.7), a_gid="in:update")
-    ax.text(-1.6, 4.15, "update gate $z$", ha="center", va="top", fontsize=10, gid="gate:update:name")
+    ax.text(-1.6, 4.15, translate("update gate $z$", lang), ha="center", va="top", fontsize=10, gid="gate:update:name")
     one_minus = _circle(ax, 0.4, 4.7, "$1-$", "op:one-minus", "op", radius=0.3, fontsize=11)
     _arrow(ax, gz, one_minus, "gate", color=gate_color)
     _arrow(ax, one_minus, mul_n, "gate", color=gate_color)
@@ -529,17 +578,18 @@ def draw_gru_cell() -> Figure:
             va="center", fontsize=12, bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="#888888"), gid="eq:candidate")
     ax.text(3.3, 5.0, "$h_t = (1 - z) \\odot n + z \\odot h_{t-1}$", ha="left", va="center", fontsize=12,
             bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=_HIGHLIGHT), gid="eq:state")
-    ax.text(0.5, 0.01, "$\\sigma$ = sigmoid. The reset gate acts after the product $U_n h_{t-1}$ (PyTorch); "
-            "the state is also the output.", transform=ax.transAxes, ha="center", va="bottom", fontsize=10,
+    ax.text(0.5, 0.01, translate("$\\sigma$ = sigmoid. The reset gate acts after the product $U_n h_{t-1}$ "
+                                 "(PyTorch); the state is also the output.", lang), transform=ax.transAxes, ha="center", va="bottom", fontsize=10,
             color="#444444", gid="note:gates")
-    ax.set_title("GRU cell: 2 gates ($r$, $z$), a candidate $n$, one state $h$", fontsize=13)
+    ax.set_title(translate("GRU cell: 2 gates ($r$, $z$), a candidate $n$, one state $h$", lang), fontsize=13)
     xlim, ylim = (-5.2, 10.8), (-0.6, 7.0)
     _finish(ax, xlim, ylim)
     _fit(fig, xlim, ylim, scale=0.62)
     return fig
 
 
-def draw_unrolled_bptt(steps: int = 3) -> Figure:
+@draws_in_language
+def draw_unrolled_bptt(steps: int = 3, *, lang: str = "en") -> Figure:
     r"""Draw an Elman network unrolled over time with its forward pass and the gradients of BPTT.
 
     Each column is one step: the input :math:`x_t` (bottom), the state :math:`h_t` and the loss :math:`L_t` of
@@ -552,6 +602,9 @@ def draw_unrolled_bptt(steps: int = 3) -> Figure:
     ----------
     steps : int, default 3
         Number of steps drawn, 1 to 6.
+    lang : {"en", "zh"}, default "en"
+        Label language of every text drawn: English, or simplified Chinese (the Chinese edition's terms, drawn
+        with the CJK font companion ships). Formulas, symbols and numbers are the same in both.
 
     Returns
     -------
@@ -563,7 +616,7 @@ def draw_unrolled_bptt(steps: int = 3) -> Figure:
     Raises
     ------
     ValueError
-        If ``steps`` is not an integer in 1..6.
+        If ``steps`` is not an integer in 1..6, or ``lang`` is not "en" or "zh".
 
     Examples
     --------
@@ -596,7 +649,7 @@ def draw_unrolled_bptt(steps: int = 3) -> Figure:
                end=(prev.x + prev.half_w, 1.42))
         ax.text((prev.x + x) / 2, 1.22, rf"$\delta_{t} U$", ha="center", va="top", fontsize=11,
                 color=_GRADIENT, gid=f"label:delta:{t}")
-        ax.text(x, -0.75, f"step {t}", ha="center", va="center", fontsize=10.5, color="#555555", gid=f"step:{t}")
+        ax.text(x, -0.75, translate(f"step {t}", lang), ha="center", va="center", fontsize=10.5, color="#555555", gid=f"step:{t}")
         prev = h
     ax.text(steps * dx / 2, 4.35,
             r"$\delta_t = \left(\frac{\partial L_t}{\partial h_t} + \delta_{t+1} U\right) \odot (1 - h_t^2)$"
@@ -604,20 +657,21 @@ def draw_unrolled_bptt(steps: int = 3) -> Figure:
             ha="center", va="center", fontsize=12.5, gid="eq:bptt",
             bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=_GRADIENT))
     handles = [
-        Line2D([], [], color=_ARROW, lw=1.6, label="forward: the same $W$, $U$ at every step"),
-        Line2D([], [], color=_GRADIENT, lw=1.6, ls=(0, (4, 3)), label="backward: gradients, last step first"),
+        Line2D([], [], color=_ARROW, lw=1.6, label=translate("forward: the same $W$, $U$ at every step", lang)),
+        Line2D([], [], color=_GRADIENT, lw=1.6, ls=(0, (4, 3)), label=translate("backward: gradients, last step first", lang)),
     ]
     ax.legend(handles=handles, loc="lower center", ncol=2, frameon=False, fontsize=10,
               bbox_to_anchor=(0.5, -0.02))
-    ax.set_title(f"Backpropagation through time: an Elman network unrolled over {steps} step"
-                 f"{'s' if steps > 1 else ''}", fontsize=13)
+    ax.set_title(translate(f"Backpropagation through time: an Elman network unrolled over {steps} step"
+                           f"{'s' if steps > 1 else ''}", lang), fontsize=13)
     xlim, ylim = (-0.9, steps * dx + 1.4), (-1.7, 4.9)
     _finish(ax, xlim, ylim)
     _fit(fig, xlim, ylim, scale=0.75)
     return fig
 
 
-def draw_lstm_backward() -> Figure:
+@draws_in_language
+def draw_lstm_backward(*, lang: str = "en") -> Figure:
     r"""Draw the LSTM memory cell of :func:`draw_lstm_cell` with the gradient paths of its step backward.
 
     Dashed red arrows carry the gradients backward, from the output :math:`a` to the memory and from the
@@ -633,12 +687,23 @@ def draw_lstm_backward() -> Figure:
     6. :math:`dc_{prev} = dc'\, f(z_f)`: the memory path, drawn thick and highlighted: no squashing function
        on it, only the forget gate's opening.
 
+    Parameters
+    ----------
+    lang : {"en", "zh"}, default "en"
+        Label language of every text drawn: English, or simplified Chinese (the Chinese edition's terms, drawn
+        with the CJK font companion ships). Formulas, symbols and numbers are the same in both.
+
     Returns
     -------
     matplotlib.figure.Figure
         One axes: the patches of :func:`draw_lstm_cell` plus gradient arrows (gid ``"arrow:gradient:..."``),
         the highlighted memory path (two arrows ``"arrow:memory-path:..."``), six number badges (``"badge:1"`` ...
         ``"badge:6"``) and the list of the six lines (texts ``"eq:backward:1"`` ... ``"eq:backward:6"``).
+
+    Raises
+    ------
+    ValueError
+        If ``lang`` is not "en" or "zh".
 
     Examples
     --------
@@ -651,7 +716,7 @@ def draw_lstm_backward() -> Figure:
     2
     >>> plt.close(fig)
     """
-    fig = draw_lstm_cell()
+    fig = draw_lstm_cell(lang=lang)
     ax = fig.axes[0]
     for text in list(ax.texts):  # the forward equations and the note give way to the backward lines
         if text.get_gid() in ("eq:memory", "eq:output", "note:gates"):
@@ -680,7 +745,7 @@ def draw_lstm_backward() -> Figure:
     _arrow(ax, add, mul_f, "memory-path", color=_GRADIENT, lw=3.0, start=(0.3, 3.66), end=(1.95, 3.66))
     _arrow(ax, mul_f, mem, "memory-path", color=_GRADIENT, lw=3.0, start=(2.35, 3.62), end=(2.9, 1.6),
            a_gid="op:mul:forget", b_gid="c_prev")
-    ax.text(2.95, 1.45, "$dc_{prev} = dc'\\,f(z_f)$\nto step $t-1$", ha="left", va="top", fontsize=11.5,
+    ax.text(2.95, 1.45, translate("$dc_{prev} = dc'\\,f(z_f)$\nto step $t-1$", lang), ha="left", va="top", fontsize=11.5,
             color=_GRADIENT, fontweight="bold", gid="label:memory-path")
     badges = {1: (-0.95, 5.95), 2: (-0.95, 8.95), 3: (-0.95, 1.2), 4: (-1.0, 1.8), 5: (4.1, 4.75), 6: (2.75, 2.45)}
     for k, (x, y) in badges.items():
@@ -690,7 +755,7 @@ def draw_lstm_backward() -> Figure:
     lines = [r"$dc' = dc + da\,f(z_o)\,h'(c')$", r"$dz_o = da\,h(c')\,f'(z_o)$", r"$dz = dc'\,f(z_i)\,g'(z)$",
              r"$dz_i = dc'\,g(z)\,f'(z_i)$", r"$dz_f = dc'\,c\,f'(z_f)$", r"$dc_{prev} = dc'\,f(z_f)$"]
     top = 8.9
-    ax.text(7.3, top + 0.55, "the step backward", ha="left", va="center", fontsize=12, gid="eq:backward:title")
+    ax.text(7.3, top + 0.55, translate("the step backward", lang), ha="left", va="center", fontsize=12, gid="eq:backward:title")
     for k, line in enumerate(lines, start=1):
         y = top - 0.75 * k
         ax.add_patch(Circle((7.45, y), 0.22, facecolor=_GRADIENT, edgecolor="white", zorder=5,
@@ -701,10 +766,10 @@ def draw_lstm_backward() -> Figure:
     ax.text(7.3, top - 0.75 * 7 - 0.2, "$f' = f(1-f)$,  $\\tanh' = 1-\\tanh^2$\n"
             "$dW = dZ^\\top x_t$,  $dU = dZ^\\top a_{t-1}$,\n$dZ = [dz_i, dz_f, dz, dz_o]$",
             ha="left", va="top", fontsize=11, color="#444444", gid="note:backward")
-    handles = [Line2D([], [], color=_GRADIENT, lw=1.5, ls=(0, (4, 3)), label="gradient (backward)"),
-               Line2D([], [], color=_GRADIENT, lw=3.0, label="memory path: only $f(z_f)$ on it")]
+    handles = [Line2D([], [], color=_GRADIENT, lw=1.5, ls=(0, (4, 3)), label=translate("gradient (backward)", lang)),
+               Line2D([], [], color=_GRADIENT, lw=3.0, label=translate("memory path: only $f(z_f)$ on it", lang))]
     ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=10)
-    ax.set_title("LSTM step backward: the gradient paths through the cell", fontsize=13)
+    ax.set_title(translate("LSTM step backward: the gradient paths through the cell", lang), fontsize=13)
     xlim, ylim = (-4.6, 12.6), (-0.9, 9.9)
     _finish(ax, xlim, ylim)
     _fit(fig, xlim, ylim, scale=0.62)

@@ -14,6 +14,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from companion._checks import check_int
+from companion._fonts import draws_in_language
+from companion._labels import translate
 
 __all__ = [
     "plot_series",
@@ -118,13 +120,13 @@ def _mean_ignoring_nan(values: np.ndarray) -> float:
     return float(kept.mean()) if kept.size else float("nan")
 
 
-def _style(ax, *, title=None, xlabel=None, ylabel=None, legend=True, outside=False) -> None:
+def _style(ax, *, title=None, xlabel=None, ylabel=None, legend=True, outside=False, lang="en") -> None:
     if title:
-        ax.set_title(title, fontsize=_TITLE_SIZE)
+        ax.set_title(translate(title, lang), fontsize=_TITLE_SIZE)
     if xlabel:
-        ax.set_xlabel(xlabel, fontsize=_LABEL_SIZE)
+        ax.set_xlabel(translate(xlabel, lang), fontsize=_LABEL_SIZE)
     if ylabel:
-        ax.set_ylabel(ylabel, fontsize=_LABEL_SIZE)
+        ax.set_ylabel(translate(ylabel, lang), fontsize=_LABEL_SIZE)
     ax.grid(True, alpha=0.3)
     ax.spines["top"].set_visible(False)
     ax.spines["right"].set_visible(False)
@@ -149,8 +151,9 @@ def _baseline(baseline):
 
 
 # ---------------------------------------------------------------------------------------------------------- charts
+@draws_in_language
 def plot_series(series, xlabel: str, ylabel: str, title: str | None = None, logy: bool = False, baseline=None,
-                ax=None, markers: bool = False, x=None) -> Figure:
+                ax=None, markers: bool = False, x=None, *, lang: str = "en") -> Figure:
     """Plot labelled 1-D series (loss curves, accuracies, norms) as lines on one axes.
 
     Parameters
@@ -172,6 +175,11 @@ def plot_series(series, xlabel: str, ylabel: str, title: str | None = None, logy
         Mark every point (for short series).
     x : array_like, shape (n,), optional
         Shared 1-D x values; every series must then have ``len(x)`` values.
+    lang : {"en", "zh"}, default "en"
+        Label language. With "zh" the texts this function draws (titles, axis labels, legends, annotations) are in
+        simplified Chinese, drawn with the CJK font companion ships; texts you pass are translated when the
+        course's label table knows them (companion._labels) and drawn as given otherwise. Formulas, symbols and
+        numbers are the same in both languages.
 
     Returns
     -------
@@ -182,7 +190,7 @@ def plot_series(series, xlabel: str, ylabel: str, title: str | None = None, logy
     ValueError
         Empty ``series``, a series that is not 1-D, is empty, is complex or has no finite value, a length
         different from ``len(x)``, non-positive values with ``logy=True``, a non-finite ``baseline`` or an
-        ``ax`` that is not an Axes.
+        ``ax`` that is not an Axes, or ``lang`` not "en" or "zh".
 
     Examples
     --------
@@ -194,11 +202,11 @@ def plot_series(series, xlabel: str, ylabel: str, title: str | None = None, logy
     >>> plt.close(fig)
     """
     return _plot_series(series, xlabel, ylabel, title=title, logy=logy, baseline=baseline, ax=ax, markers=markers,
-                        x=x)
+                        x=x, lang=lang)
 
 
 def _plot_series(series, xlabel, ylabel, *, title, logy, baseline, ax, markers, x, name="series",
-                 x_name="x") -> Figure:
+                 x_name="x", lang="en") -> Figure:
     """:func:`plot_series`, with the argument names ``name``/``x_name`` used in its error messages."""
     data = _as_series(series, name)
     ref = _baseline(baseline)
@@ -222,17 +230,19 @@ def _plot_series(series, xlabel, ylabel, *, title, logy, baseline, ax, markers, 
         fig = ax.figure
     for label, values in data.items():
         xs = x if x is not None else np.arange(values.size)
-        ax.plot(xs, values, marker="o" if markers else None, markersize=4, linewidth=1.8, label=label)
+        ax.plot(xs, values, marker="o" if markers else None, markersize=4, linewidth=1.8,
+                label=translate(label, lang))
     if ref is not None:
-        ax.axhline(ref[0], color="0.35", linestyle="--", linewidth=1.2, label=ref[1])
+        ax.axhline(ref[0], color="0.35", linestyle="--", linewidth=1.2, label=translate(ref[1], lang))
     if logy:
         ax.set_yscale("log")
-    _style(ax, title=title, xlabel=xlabel, ylabel=ylabel)
+    _style(ax, title=title, xlabel=xlabel, ylabel=ylabel, lang=lang)
     return fig
 
 
+@draws_in_language
 def plot_heatmaps(arrays, xticklabels=None, title: str | None = None, cmap: str = "RdBu_r", vmin=None,
-                  vmax=None, xlabel: str = "time step $t$", ylabel: str = "unit") -> Figure:
+                  vmax=None, xlabel: str = "time step $t$", ylabel: str = "unit", *, lang: str = "en") -> Figure:
     """Plot one heatmap per labelled (T, H) array, stacked in rows with a shared colour scale.
 
     Made for "the memory of every layer over a sequence": each row is one layer (or direction), time runs left to
@@ -253,6 +263,11 @@ def plot_heatmaps(arrays, xticklabels=None, title: str | None = None, cmap: str 
         one is given, the scale is symmetric, ``±|given value|`` (which must then not be 0).
     xlabel, ylabel : str
         Axis labels (x on the bottom row only).
+    lang : {"en", "zh"}, default "en"
+        Label language. With "zh" the texts this function draws (titles, axis labels, legends, annotations) are in
+        simplified Chinese, drawn with the CJK font companion ships; texts you pass are translated when the
+        course's label table knows them (companion._labels) and drawn as given otherwise. Formulas, symbols and
+        numbers are the same in both languages.
 
     Returns
     -------
@@ -264,7 +279,7 @@ def plot_heatmaps(arrays, xticklabels=None, title: str | None = None, cmap: str 
     ValueError
         Empty ``arrays``, an array that is not 2-D, is empty, is complex or has no finite value, different T
         between arrays, ``xticklabels`` that is not a sequence of T labels, or ``vmin``/``vmax`` that are not
-        finite numbers with ``vmin < vmax``.
+        finite numbers with ``vmin < vmax``, or ``lang`` not "en" or "zh".
 
     Examples
     --------
@@ -318,18 +333,19 @@ def plot_heatmaps(arrays, xticklabels=None, title: str | None = None, cmap: str 
     image = None
     for ax, (label, arr) in zip(axes, data.items()):
         image = ax.imshow(arr.T, aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
-        ax.set_title(label, loc="left", fontsize=_LABEL_SIZE)
-        ax.set_ylabel(ylabel, fontsize=_LABEL_SIZE - 1)
+        ax.set_title(translate(label, lang), loc="left", fontsize=_LABEL_SIZE)
+        ax.set_ylabel(translate(ylabel, lang), fontsize=_LABEL_SIZE - 1)
         ax.set_yticks(range(arr.shape[1]))
         ax.tick_params(labelsize=9)
     axes[-1].set_xticks(range(T))
-    axes[-1].set_xticklabels(xticklabels if xticklabels is not None else [str(t) for t in range(T)],
+    axes[-1].set_xticklabels([translate(str(t), lang) for t in xticklabels] if xticklabels is not None
+                             else [str(t) for t in range(T)],
                              rotation=45 if xticklabels is not None and max(map(len, map(str, xticklabels))) > 3
                              else 0)
-    axes[-1].set_xlabel(xlabel, fontsize=_LABEL_SIZE)
-    fig.colorbar(image, ax=list(axes), shrink=0.9, label="value")
+    axes[-1].set_xlabel(translate(xlabel, lang), fontsize=_LABEL_SIZE)
+    fig.colorbar(image, ax=list(axes), shrink=0.9, label=translate("value", lang))
     if title:
-        fig.suptitle(title, fontsize=_TITLE_SIZE)
+        fig.suptitle(translate(title, lang), fontsize=_TITLE_SIZE)
     return fig
 
 
@@ -356,7 +372,9 @@ def _trace_series(trace, batch: int, unit: int) -> dict[str, np.ndarray]:
     return out
 
 
-def plot_lstm_trace(trace, x_labels=None, batch: int = 0, unit: int = 0, title: str | None = None) -> Figure:
+@draws_in_language
+def plot_lstm_trace(trace, x_labels=None, batch: int = 0, unit: int = 0, title: str | None = None, *,
+                    lang: str = "en") -> Figure:
     """Plot an LSTM memory cell over time: the gate openings above, the memory and the output below.
 
     Parameters
@@ -371,6 +389,11 @@ def plot_lstm_trace(trace, x_labels=None, batch: int = 0, unit: int = 0, title: 
         Which sequence of the batch and which hidden unit to show (for a trace object).
     title : str, optional
         Figure title.
+    lang : {"en", "zh"}, default "en"
+        Label language. With "zh" the texts this function draws (titles, axis labels, legends, annotations) are in
+        simplified Chinese, drawn with the CJK font companion ships; texts you pass are translated when the
+        course's label table knows them (companion._labels) and drawn as given otherwise. Formulas, symbols and
+        numbers are the same in both languages.
 
     Returns
     -------
@@ -382,7 +405,8 @@ def plot_lstm_trace(trace, x_labels=None, batch: int = 0, unit: int = 0, title: 
     ------
     ValueError
         Empty dict, series of different lengths, complex or without a finite value, a trace field that is not
-        (T, B, H), ``batch``/``unit`` not integers in range, or ``x_labels`` not a sequence of T labels.
+        (T, B, H), ``batch``/``unit`` not integers in range, ``x_labels`` not a sequence of T labels, or ``lang``
+        not "en" or "zh".
 
     Examples
     --------
@@ -420,24 +444,28 @@ def plot_lstm_trace(trace, x_labels=None, batch: int = 0, unit: int = 0, title: 
                     ax_gate.text(t, row, f"{v:.2f}".rstrip("0").rstrip(".") if np.isfinite(v) else "nan",
                                  ha="center", va="center", fontsize=9, color="white" if v > 0.6 else "black")
         ax_gate.set_yticks(range(len(gates)))
-        ax_gate.set_yticklabels([_TRACE_LABELS.get(k, k) for k in gates])
-        fig.colorbar(image, ax=ax_gate, label="opening", ticks=[0, 0.5, 1], fraction=0.04, pad=0.02)
-    ax_gate.set_title("gate openings (0 = closed, 1 = open)", fontsize=_LABEL_SIZE + 0.5)
+        ax_gate.set_yticklabels([translate(_TRACE_LABELS.get(k, k), lang) for k in gates])
+        fig.colorbar(image, ax=ax_gate, label=translate("opening", lang), ticks=[0, 0.5, 1], fraction=0.04,
+                     pad=0.02)
+    ax_gate.set_title(translate("gate openings (0 = closed, 1 = open)", lang), fontsize=_LABEL_SIZE + 0.5)
     ax_gate.tick_params(labelbottom=False, length=0)
     for key, values in others.items():
-        ax_mem.plot(steps, values, marker="o", markersize=4, linewidth=1.8, label=_TRACE_LABELS.get(key, key))
-    _style(ax_mem, title="memory and output", xlabel="time step", ylabel="value")
+        ax_mem.plot(steps, values, marker="o", markersize=4, linewidth=1.8,
+                    label=translate(_TRACE_LABELS.get(key, key), lang))
+    _style(ax_mem, title="memory and output", xlabel="time step", ylabel="value", lang=lang)
     if ax_mem.get_lines():
         ax_mem.legend(fontsize=9.5, frameon=False, loc="best")
     ax_mem.set_xticks(steps)
-    ax_mem.set_xticklabels(list(x_labels) if x_labels is not None else [str(s) for s in steps])
+    ax_mem.set_xticklabels([translate(str(s), lang) for s in x_labels] if x_labels is not None
+                           else [str(s) for s in steps])
     if title:
-        fig.suptitle(title, fontsize=_TITLE_SIZE)
+        fig.suptitle(translate(title, lang), fontsize=_TITLE_SIZE)
     return fig
 
 
+@draws_in_language
 def plot_error_by_position(errors, period: int = 3, title: str | None = None, highlight_phase: int | None = None,
-                           ylabel: str = "error") -> Figure:
+                           ylabel: str = "error", *, lang: str = "en") -> Figure:
     """Plot the error at each position of a sequence, and its mean per phase ``t mod period``.
 
     Made for Elman's temporal XOR: every third bit is the XOR of the two before it, so only those positions can
@@ -456,6 +484,11 @@ def plot_error_by_position(errors, period: int = 3, title: str | None = None, hi
         Shade the positions with ``t % period == highlight_phase`` (e.g. the predictable bits).
     ylabel : str, default "error"
         Label of the error axes.
+    lang : {"en", "zh"}, default "en"
+        Label language. With "zh" the texts this function draws (titles, axis labels, legends, annotations) are in
+        simplified Chinese, drawn with the CJK font companion ships; texts you pass are translated when the
+        course's label table knows them (companion._labels) and drawn as given otherwise. Formulas, symbols and
+        numbers are the same in both languages.
 
     Returns
     -------
@@ -466,7 +499,8 @@ def plot_error_by_position(errors, period: int = 3, title: str | None = None, hi
     ------
     ValueError
         ``period`` not an integer >= 1, empty input, series that are not 1-D, complex, without a finite value,
-        shorter than ``period`` or of different lengths, ``highlight_phase`` not an integer in ``0..period-1``.
+        shorter than ``period`` or of different lengths, ``highlight_phase`` not an integer in ``0..period-1``,
+        ``lang`` not "en" or "zh".
 
     Examples
     --------
@@ -495,13 +529,14 @@ def plot_error_by_position(errors, period: int = 3, title: str | None = None, hi
             ax.axvspan(t - 0.5, t + 0.5, color="#fde3b8", alpha=0.7, linewidth=0, zorder=0)
     width = 0.8 / len(data)
     for i, (label, values) in enumerate(data.items()):
-        ax.plot(positions, values, marker="o", markersize=3.5, linewidth=1.6, label=label)
+        ax.plot(positions, values, marker="o", markersize=3.5, linewidth=1.6, label=translate(label, lang))
         phase_means = [_mean_ignoring_nan(values[p::period]) for p in range(period)]
-        ax_bar.bar(np.arange(period) + (i - (len(data) - 1) / 2) * width, phase_means, width=width, label=label)
+        ax_bar.bar(np.arange(period) + (i - (len(data) - 1) / 2) * width, phase_means, width=width,
+                   label=translate(label, lang))
     _style(ax, title="error at each position", xlabel="position $t$ in the sequence", ylabel=ylabel,
-           legend=False)
+           legend=False, lang=lang)
     _style(ax_bar, title=f"mean by phase ($t$ mod {period})", xlabel="phase $t$ mod " + str(period),
-           ylabel=f"mean {ylabel}", legend=len(data) > 1)
+           ylabel=f"mean {ylabel}", legend=len(data) > 1, lang=lang)
     ax_bar.set_xticks(range(period))
     if len(data) > 1:  # legend above the bars, in head room
         ax_bar.set_ylim(top=ax_bar.get_ylim()[1] * 1.3)
@@ -509,12 +544,13 @@ def plot_error_by_position(errors, period: int = 3, title: str | None = None, hi
     if highlight_phase is not None:
         ax_bar.get_xticklabels()[highlight_phase].set_fontweight("bold")
     if title:
-        fig.suptitle(title, fontsize=_TITLE_SIZE)
+        fig.suptitle(translate(title, lang), fontsize=_TITLE_SIZE)
     return fig
 
 
+@draws_in_language
 def plot_gradient_norms(k, norms, logy: bool = True, title: str | None = None,
-                        ylabel: str = "gradient norm") -> Figure:
+                        ylabel: str = "gradient norm", *, lang: str = "en") -> Figure:
     """Plot how the gradient norm changes with the distance ``k`` (steps back in time).
 
     A thin wrapper of :func:`plot_series` for the vanishing/exploding-gradient plots.
@@ -529,6 +565,11 @@ def plot_gradient_norms(k, norms, logy: bool = True, title: str | None = None,
         Logarithmic y axis (vanishing gradients decay geometrically, a straight line on a log axis).
     title, ylabel : str
         Title and y label.
+    lang : {"en", "zh"}, default "en"
+        Label language. With "zh" the texts this function draws (titles, axis labels, legends, annotations) are in
+        simplified Chinese, drawn with the CJK font companion ships; texts you pass are translated when the
+        course's label table knows them (companion._labels) and drawn as given otherwise. Formulas, symbols and
+        numbers are the same in both languages.
 
     Returns
     -------
@@ -538,7 +579,7 @@ def plot_gradient_norms(k, norms, logy: bool = True, title: str | None = None,
     ------
     ValueError
         ``norms`` not a non-empty dict of 1-D real series with ``len(k)`` values each (and some finite value),
-        ``k`` not 1-D, or values <= 0 with ``logy=True``.
+        ``k`` not 1-D, values <= 0 with ``logy=True``, or ``lang`` not "en" or "zh".
 
     Examples
     --------
@@ -550,11 +591,12 @@ def plot_gradient_norms(k, norms, logy: bool = True, title: str | None = None,
     >>> plt.close(fig)
     """
     return _plot_series(norms, "$k$ (steps back in time)", ylabel, title=title, logy=logy, baseline=None, ax=None,
-                        markers=True, x=k, name="norms", x_name="k")
+                        markers=True, x=k, name="norms", x_name="k", lang=lang)
 
 
+@draws_in_language
 def plot_gradient_flow(panels, title: str | None = None,
-                       ylabel: str = r"$\|\partial \hat y / \partial x_t\|$") -> Figure:
+                       ylabel: str = r"$\|\partial \hat y / \partial x_t\|$", *, lang: str = "en") -> Figure:
     """Plot, per model, the gradient reaching each step of the input from an output read after the last step.
 
     One panel per situation (e.g. at initialisation, after training), side by side with a shared logarithmic
@@ -569,6 +611,11 @@ def plot_gradient_flow(panels, title: str | None = None,
         Figure title.
     ylabel : str
         Label of the y axis (of the first panel).
+    lang : {"en", "zh"}, default "en"
+        Label language. With "zh" the texts this function draws (titles, axis labels, legends, annotations) are in
+        simplified Chinese, drawn with the CJK font companion ships; texts you pass are translated when the
+        course's label table knows them (companion._labels) and drawn as given otherwise. Formulas, symbols and
+        numbers are the same in both languages.
 
     Returns
     -------
@@ -577,8 +624,8 @@ def plot_gradient_flow(panels, title: str | None = None,
     Raises
     ------
     ValueError
-        ``panels`` not a non-empty dict of non-empty dicts of 1-D real series, series of different lengths, or a
-        value <= 0.
+        ``panels`` not a non-empty dict of non-empty dicts of 1-D real series, series of different lengths, a
+        value <= 0, or ``lang`` not "en" or "zh".
 
     Examples
     --------
@@ -602,13 +649,15 @@ def plot_gradient_flow(panels, title: str | None = None,
                              squeeze=False)
     for k, (ax, (name, series)) in enumerate(zip(axes[0], data.items())):
         _plot_series(series, "step $t$", ylabel if k == 0 else None, title=name, logy=True, baseline=None, ax=ax,
-                     markers=False, x=t, name=f"panels[{name!r}]", x_name="steps")
+                     markers=False, x=t, name=f"panels[{name!r}]", x_name="steps", lang=lang)
     if title:
-        fig.suptitle(title, fontsize=_TITLE_SIZE)
+        fig.suptitle(translate(title, lang), fontsize=_TITLE_SIZE)
     return fig
 
 
-def plot_bar_table(values, ylabel: str, title: str | None = None, baseline=None, fmt: str = "{:.3f}") -> Figure:
+@draws_in_language
+def plot_bar_table(values, ylabel: str, title: str | None = None, baseline=None, fmt: str = "{:.3f}", *,
+                   lang: str = "en") -> Figure:
     """Bar chart with the value written on each bar: a small results table drawn as bars.
 
     Parameters
@@ -624,6 +673,11 @@ def plot_bar_table(values, ylabel: str, title: str | None = None, baseline=None,
         A horizontal dashed reference line.
     fmt : str, default "{:.3f}"
         Format of the numbers written on the bars: a ``str.format`` string with one field for the number.
+    lang : {"en", "zh"}, default "en"
+        Label language. With "zh" the texts this function draws (titles, axis labels, legends, annotations) are in
+        simplified Chinese, drawn with the CJK font companion ships; texts you pass are translated when the
+        course's label table knows them (companion._labels) and drawn as given otherwise. Formulas, symbols and
+        numbers are the same in both languages.
 
     Returns
     -------
@@ -633,7 +687,7 @@ def plot_bar_table(values, ylabel: str, title: str | None = None, baseline=None,
     ------
     ValueError
         Empty input, values that are not finite real numbers, groups with different labels, a non-finite
-        ``baseline``, or a ``fmt`` that cannot format a number.
+        ``baseline``, a ``fmt`` that cannot format a number, or ``lang`` not "en" or "zh".
 
     Examples
     --------
@@ -671,21 +725,24 @@ def plot_bar_table(values, ylabel: str, title: str | None = None, baseline=None,
     xs = np.arange(len(labels))
     for i, (group, row) in enumerate(table.items()):
         heights = [row[label] for label in labels]
-        bars = ax.bar(xs + (i - (len(table) - 1) / 2) * width, heights, width=width, label=group or None)
+        bars = ax.bar(xs + (i - (len(table) - 1) / 2) * width, heights, width=width,
+                      label=translate(group, lang) or None)
         for bar, h in zip(bars, heights):
             ax.text(bar.get_x() + bar.get_width() / 2, h, fmt.format(h), ha="center",
                     va="bottom" if h >= 0 else "top", fontsize=9)
     if ref is not None:
-        ax.axhline(ref[0], color="0.35", linestyle="--", linewidth=1.2, label=ref[1])
+        ax.axhline(ref[0], color="0.35", linestyle="--", linewidth=1.2, label=translate(ref[1], lang))
     ax.set_xticks(xs)
-    ax.set_xticklabels(labels)
+    ax.set_xticklabels([translate(label, lang) for label in labels])
     ax.margins(y=0.12)
-    _style(ax, title=title, ylabel=ylabel, legend=grouped or ref is not None, outside=True)
+    _style(ax, title=title, ylabel=ylabel, legend=grouped or ref is not None, outside=True, lang=lang)
     ax.grid(False, axis="x")
     return fig
 
 
-def plot_gate_opening(marks=(10, 90), z_max: float = 100.0, title: str | None = None) -> Figure:
+@draws_in_language
+def plot_gate_opening(marks=(10, 90), z_max: float = 100.0, title: str | None = None, *,
+                      lang: str = "en") -> Figure:
     r"""The sigmoid as a gate opening: :math:`f(z) = \sigma(z)`, and how far a gate stays from shut or open.
 
     Left, the opening :math:`\sigma(z)` for :math:`|z| \le` ``z_max`` with the gate inputs ``±marks`` marked.
@@ -702,6 +759,11 @@ def plot_gate_opening(marks=(10, 90), z_max: float = 100.0, title: str | None = 
         Half-width of the plotted range of z.
     title : str, optional
         Figure title.
+    lang : {"en", "zh"}, default "en"
+        Label language. With "zh" the texts this function draws (titles, axis labels, legends, annotations) are in
+        simplified Chinese, drawn with the CJK font companion ships; texts you pass are translated when the
+        course's label table knows them (companion._labels) and drawn as given otherwise. Formulas, symbols and
+        numbers are the same in both languages.
 
     Returns
     -------
@@ -711,7 +773,8 @@ def plot_gate_opening(marks=(10, 90), z_max: float = 100.0, title: str | None = 
     Raises
     ------
     ValueError
-        ``marks`` empty or not positive finite numbers up to ``z_max``; ``z_max`` not a positive finite number.
+        ``marks`` empty or not positive finite numbers up to ``z_max``; ``z_max`` not a positive finite number;
+        ``lang`` not "en" or "zh".
 
     Examples
     --------
@@ -745,16 +808,18 @@ def plot_gate_opening(marks=(10, 90), z_max: float = 100.0, title: str | None = 
         ax_leak.annotate(f"σ(−{m:g}) = {eps:.2e}", (m, eps), textcoords="offset points",
                          xytext=(-6, 8) if right else (6, 6), ha="right" if right else "left", fontsize=10)
     ax.set_yticks([0, 0.5, 1])
-    _style(ax, title="gate opening $f(z) = \\sigma(z)$", xlabel="gate input $z$", ylabel="opening", legend=False)
+    _style(ax, title="gate opening $f(z) = \\sigma(z)$", xlabel="gate input $z$", ylabel="opening", legend=False,
+           lang=lang)
     _style(ax_leak, title="leak $\\sigma(-|z|)$ = distance from shut or open", xlabel="$|z|$",
-           ylabel="leak (log scale)", legend=False)
+           ylabel="leak (log scale)", legend=False, lang=lang)
     if title:
-        fig.suptitle(title, fontsize=_TITLE_SIZE)
+        fig.suptitle(translate(title, lang), fontsize=_TITLE_SIZE)
     return fig
 
 
+@draws_in_language
 def plot_error_surface(w, b, loss, paths=None, title: str | None = None, xlabel: str = "$w$",
-                       ylabel: str = "$b$", floor: float = 1e-6) -> Figure:
+                       ylabel: str = "$b$", floor: float = 1e-6, *, lang: str = "en") -> Figure:
     r"""An error surface over two parameters, on a log colour scale, with optimisation paths drawn on it.
 
     Parameters
@@ -770,6 +835,11 @@ def plot_error_surface(w, b, loss, paths=None, title: str | None = None, xlabel:
     title, xlabel, ylabel : str
     floor : float, default 1e-6
         Losses below it are drawn at it (the colour scale is :math:`\log_{10}` of the loss).
+    lang : {"en", "zh"}, default "en"
+        Label language. With "zh" the texts this function draws (titles, axis labels, legends, annotations) are in
+        simplified Chinese, drawn with the CJK font companion ships; texts you pass are translated when the
+        course's label table knows them (companion._labels) and drawn as given otherwise. Formulas, symbols and
+        numbers are the same in both languages.
 
     Returns
     -------
@@ -781,7 +851,7 @@ def plot_error_surface(w, b, loss, paths=None, title: str | None = None, xlabel:
     ------
     ValueError
         ``w``/``b`` not 1-D increasing, ``loss`` not of shape (m, n), negative or without finite values, a
-        path that is not (k, 2), or ``floor`` not a positive number.
+        path that is not (k, 2), ``floor`` not a positive number, or ``lang`` not "en" or "zh".
 
     Examples
     --------
@@ -815,24 +885,26 @@ def plot_error_surface(w, b, loss, paths=None, title: str | None = None, xlabel:
     fig, ax = plt.subplots(figsize=(6.6, 4.6), layout="constrained")
     mesh = ax.pcolormesh(w, b, np.log10(np.maximum(loss, floor)), shading="auto", cmap="viridis")
     cbar = fig.colorbar(mesh, ax=ax)
-    cbar.set_label(r"$\log_{10}$ loss", fontsize=_LABEL_SIZE)
+    cbar.set_label(translate(r"$\log_{10}$ loss", lang), fontsize=_LABEL_SIZE)
     colors = ["#ff5252", "#ffffff", "#ffd54f", "#80d8ff"]
     for i, (label, pts) in enumerate(drawn.items()):
         color = colors[i % len(colors)]
-        ax.plot(pts[:, 0], pts[:, 1], "-o", color=color, markersize=2.5, linewidth=1.4, label=label)
+        ax.plot(pts[:, 0], pts[:, 1], "-o", color=color, markersize=2.5, linewidth=1.4,
+                label=translate(label, lang))
         ax.plot([pts[0, 0]], [pts[0, 1]], marker="*", color=color, markersize=12, markeredgecolor="black",
                 linestyle="none", label="_start")
     ax.set_xlim(w[0], w[-1])
     ax.set_ylim(b[0], b[-1])
-    _style(ax, title=title, xlabel=xlabel, ylabel=ylabel, legend=False)
+    _style(ax, title=title, xlabel=xlabel, ylabel=ylabel, legend=False, lang=lang)
     ax.grid(False)
     if drawn:
         ax.legend(fontsize=10, loc="upper left", framealpha=0.85)
     return fig
 
 
+@draws_in_language
 def plot_line_scan(alphas, losses, grad_norms=None, mark: float | None = 1.0, title: str | None = None,
-                   xlabel: str = r"$\alpha$", ylabel: str = "loss") -> Figure:
+                   xlabel: str = r"$\alpha$", ylabel: str = "loss", *, lang: str = "en") -> Figure:
     r"""The loss along a line through weight space, and (optionally) the gradient norm on a log axis beside it.
 
     Parameters
@@ -846,6 +918,11 @@ def plot_line_scan(alphas, losses, grad_norms=None, mark: float | None = 1.0, ti
     mark : float, optional
         Position to mark with a vertical line (default 1: the trained weights); None for none.
     title, xlabel, ylabel : str
+    lang : {"en", "zh"}, default "en"
+        Label language. With "zh" the texts this function draws (titles, axis labels, legends, annotations) are in
+        simplified Chinese, drawn with the CJK font companion ships; texts you pass are translated when the
+        course's label table knows them (companion._labels) and drawn as given otherwise. Formulas, symbols and
+        numbers are the same in both languages.
 
     Returns
     -------
@@ -855,7 +932,8 @@ def plot_line_scan(alphas, losses, grad_norms=None, mark: float | None = 1.0, ti
     Raises
     ------
     ValueError
-        Arrays that are not 1-D of one length, non-positive ``grad_norms``, or a non-finite ``mark``.
+        Arrays that are not 1-D of one length, non-positive ``grad_norms``, a non-finite ``mark``, or ``lang``
+        not "en" or "zh".
 
     Examples
     --------
@@ -877,15 +955,17 @@ def plot_line_scan(alphas, losses, grad_norms=None, mark: float | None = 1.0, ti
         if np.any(norms[np.isfinite(norms)] <= 0):
             raise ValueError("grad_norms must be positive (they are drawn on a log axis)")
     fig, ax = plt.subplots(figsize=(6.6, 3.8), layout="constrained")
-    ax.plot(alphas, losses, color="C0", linewidth=2, label="loss")
+    ax.plot(alphas, losses, color="C0", linewidth=2, label=translate("loss", lang))
     if mark is not None:
-        ax.axvline(_real_scalar(mark, "mark"), color="0.35", linestyle="--", linewidth=1.2, label="trained weights")
-    _style(ax, title=title, xlabel=xlabel, ylabel=ylabel, legend=False)
+        ax.axvline(_real_scalar(mark, "mark"), color="0.35", linestyle="--", linewidth=1.2,
+                   label=translate("trained weights", lang))
+    _style(ax, title=title, xlabel=xlabel, ylabel=ylabel, legend=False, lang=lang)
     handles, labels = ax.get_legend_handles_labels()
     if norms is not None:
         ax2 = ax.twinx()
-        ax2.semilogy(alphas, norms, color="C3", linewidth=1.6, linestyle="-.", label="gradient norm")
-        ax2.set_ylabel("gradient norm (log scale)", fontsize=_LABEL_SIZE, color="C3")
+        ax2.semilogy(alphas, norms, color="C3", linewidth=1.6, linestyle="-.",
+                     label=translate("gradient norm", lang))
+        ax2.set_ylabel(translate("gradient norm (log scale)", lang), fontsize=_LABEL_SIZE, color="C3")
         ax2.spines["top"].set_visible(False)
         h2, l2 = ax2.get_legend_handles_labels()
         handles, labels = handles + h2, labels + l2

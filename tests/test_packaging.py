@@ -64,8 +64,15 @@ def test_wheel_metadata_declares_numpy_only(wheel):
         licenses = [n for n in zf.namelist() if n.endswith("LICENSE")]
     required = [r for r in meta.get_all("Requires-Dist") or [] if "extra ==" not in r]
     assert [r.split(">")[0].split("=")[0].split("<")[0].strip() for r in required] == ["numpy"]
-    assert meta["License-Expression"] == "MIT"
+    assert meta["License-Expression"] == "MIT AND OFL-1.1"
     assert licenses, "the wheel must carry the LICENSE file"
+
+
+def test_wheel_ships_the_cjk_font_and_its_licence(wheel):
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+    assert {"companion/fonts/NotoSansSC-Regular-GB2312.otf", "companion/fonts/OFL.txt"} <= names
+    assert any(n.endswith(".dist-info/licenses/companion/fonts/OFL.txt") for n in names)
 
 
 def test_installed_wheel_imports_every_module(wheel, tmp_path):
