@@ -1,6 +1,7 @@
 # Two commands do everything, each installing what it needs into .venv first:
 #   make site   build the static site: English into _build/html, Chinese into _build/html/zh
-#               (make site EDITION=en or EDITION=zh builds one edition)
+#               (make site EDITION=en or EDITION=zh rebuilds one of the two; add ALONE=1 for a site of
+#               that edition alone, without the language switcher)
 #   make test   run every test (unit, doctests, nbval over the notebooks, site build, browser, grading)
 # and one grades the assignments (installing only what grading needs; the sandbox is Debian's bubblewrap):
 #   make grade [JOBS=N] [COURSE=assignments] [GRADE_ARGS="--student alice --timeout 30 --no-sandbox"]
@@ -10,6 +11,7 @@ BIN    := $(VENV)/bin
 JOBS   ?= 2
 COURSE ?= assignments
 EDITION ?= all
+ALONE   ?=
 
 .PHONY: site test grade serve benchmark clean
 
@@ -31,7 +33,7 @@ $(VENV)/.grade-installed: requirements-grade.txt pyproject.toml | $(BIN)/python
 
 # each edition with the strict `jupyter-book build <project> -W -n --keep-going` (tools/build_site.py)
 site: $(VENV)/.site-installed
-	$(BIN)/python tools/build_site.py --edition $(EDITION)
+	$(BIN)/python tools/build_site.py --edition $(EDITION) $(if $(ALONE),--alone)
 	@echo "Site built: open _build/html/index.html (中文版: _build/html/zh/index.html), or run 'make serve' and visit http://127.0.0.1:8000/"
 
 # One BLAS thread per worker: two workers on two cores, and the models multiply small matrices.

@@ -364,35 +364,56 @@ def test_untranslated_pages_are_linked_in_english_until_they_are_translated(site
                 assert "course-untranslated" in (a.get("class", []) + a.parent.get("class", [])), a
 
 
-def test_buttons_follow_the_repository_and_commit_the_site_is_built_from(tmp_path):
-    """The Pages workflow builds with GITHUB_REPOSITORY and GITHUB_SHA set: the repository, issue and launch
-    buttons then point at that repository, and Colab/Binder open the notebook of that very commit. (A small book
-    with the site's extension, its button settings and one notebook, built like the real one.)"""
+def _small_book(tmp_path) -> Path:
+    """A one-notebook book with the site's extension and button settings, and an English twin project next
+    to it (for the switcher), built like the real site."""
     config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
     book = tmp_path / "book"
     (book / "book").mkdir(parents=True)
+    (book / "twin" / "book").mkdir(parents=True)
     small = {
         "title": "buttons", "only_build_toc_files": True, "execute": {"execute_notebooks": "off"},
         "repository": config["repository"], "html": {**config["html"], "favicon": ""},
         "launch_buttons": config["launch_buttons"],
-        "sphinx": {"local_extensions": {"course_site": str(REPO_ROOT / "docs" / "_ext")}},
+        "sphinx": {"local_extensions": {"course_site": str(REPO_ROOT / "docs" / "_ext")},
+                   "config": {"course_twin": {**config["sphinx"]["config"]["course_twin"], "root": "twin"}}},
     }
-    (book / "_config.yml").write_text(yaml.safe_dump(small), encoding="utf-8")
-    (book / "_toc.yml").write_text("format: jb-book\nroot: book/page\n", encoding="utf-8")
+    (book / "_config.yml").write_text(yaml.safe_dump(small, allow_unicode=True), encoding="utf-8")
+    for project in (book, book / "twin"):
+        (project / "_toc.yml").write_text("format: jb-book\nroot: book/page\n", encoding="utf-8")
     notebook = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# A page\n"]},
                           {"cell_type": "code", "metadata": {}, "execution_count": 1, "outputs": [],
                            "source": ["1 + 1"]}],
                 "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
                 "nbformat": 4, "nbformat_minor": 5}
     (book / "book" / "page.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    return book
+
+
+def test_buttons_follow_the_repository_and_commit_the_site_is_built_from(tmp_path):
+    """The Pages workflow builds with GITHUB_REPOSITORY and GITHUB_SHA set: the repository, issue and launch
+    buttons then point at that repository, and Colab/Binder open the notebook of that very commit."""
+    book = _small_book(tmp_path)
     sha = "0123456789abcdef0123456789abcdef01234567"
     env = {"GITHUB_REPOSITORY": "someone/their-fork", "GITHUB_SHA": sha, "GITHUB_SERVER_URL": "https://github.com"}
     result = build_site.build_edition(book, "en", tmp_path / "out", env=env)
     assert result["returncode"] == 0, result["log"][-3000:]
-    hrefs = [a.get("href", "") for a in soup(tmp_path / "out" / "_build" / "html" / "book" / "page.html").find_all("a")]
+    page = soup(tmp_path / "out" / "_build" / "html" / "book" / "page.html")
+    hrefs = [a.get("href", "") for a in page.find_all("a")]
     fork = "https://github.com/someone/their-fork"
     assert fork in hrefs
     assert any(h.startswith(f"{fork}/issues/new") for h in hrefs)
     assert f"https://colab.research.google.com/github/someone/their-fork/blob/{sha}/book/page.ipynb" in hrefs
     assert f"https://mybinder.org/v2/gh/someone/their-fork/{sha}?urlpath=lab/tree/book/page.ipynb" in hrefs
     assert not [h for h in hrefs if "rnn-course/rnn-variants" in h], "the placeholder repository is still linked"
+    assert [a["href"] for a in page.select("a.course-lang-switch")] == ["../zh/book/page.html"]
+
+
+def test_an_edition_built_alone_has_no_language_switcher(tmp_path):
+    """`make site EDITION=en ALONE=1`: a site of one edition, with no link into an edition that is not there."""
+    book = _small_book(tmp_path)
+    result = build_site.build(book, tmp_path / "out", editions=("en",), alone=True)["en"]
+    assert result["returncode"] == 0, result["log"][-3000:]
+    page = soup(tmp_path / "out" / "_build" / "html" / "book" / "page.html")
+    assert page.select("a.course-lang-switch, link[rel=alternate][hreflang]") == []
+    assert not [a for a in page.find_all("a", href=True) if "zh/" in a["href"]]

@@ -34,7 +34,8 @@ def jupyter_book_executable() -> str:
     return str(local) if local.exists() else (shutil.which("jupyter-book") or "jupyter-book")
 
 
-def build_edition(root: Path, edition: str, out: Path, env: dict | None = None, capture: bool = True) -> dict:
+def build_edition(root: Path, edition: str, out: Path, env: dict | None = None, capture: bool = True,
+                  alone: bool = False) -> dict:
     """Build one edition strictly; its HTML ends in ``out/_build/html/<subdir>``. Returns the exit code, the
     log (when captured) and the wall time."""
     project, subdir = EDITIONS[edition]
@@ -43,6 +44,7 @@ def build_edition(root: Path, edition: str, out: Path, env: dict | None = None, 
     path_output = out if edition == "en" else out / "_build" / edition
     if subdir:  # where the English site is: links to pages not translated yet go there (course_site.py)
         env = {"COURSE_TWIN_HTML": str(out / "_build" / "html"), **(env or {})}
+    env = {**(env or {}), "COURSE_ALONE": "1" if alone else ""}
     start = time.perf_counter()
     proc = subprocess.run(
         [jupyter_book_executable(), "build", str(root / project), "-W", "-n", "--keep-going",
@@ -52,6 +54,9 @@ def build_edition(root: Path, edition: str, out: Path, env: dict | None = None, 
         timeout=900,
         env={**os.environ, "NO_COLOR": "1", "TERM": "dumb", **(env or {})},
     )
+    if alone and not subdir:  # the English site alone: no Chinese edition left over from an earlier build
+        for name in (e for e, (_, sub) in EDITIONS.items() if sub):
+            shutil.rmtree(out / "_build" / "html" / EDITIONS[name][1], ignore_errors=True)
     if subdir:
         html = path_output / "_build" / "html"
         site = out / "_build" / "html" / subdir
@@ -67,23 +72,27 @@ def build_edition(root: Path, edition: str, out: Path, env: dict | None = None, 
 
 
 def build(root: Path = REPO_ROOT, out: Path | None = None, editions=("en", "zh"), env: dict | None = None,
-          capture: bool = True) -> dict[str, dict]:
+          capture: bool = True, alone: bool = False) -> dict[str, dict]:
     """Build the editions in order (English first: the Chinese HTML goes inside the English site)."""
     out = out or root
-    return {edition: build_edition(root, edition, out, env=env, capture=capture) for edition in editions}
+    return {edition: build_edition(root, edition, out, env=env, capture=capture, alone=alone) for edition in editions}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--edition", choices=[*EDITIONS, "all"], default="all",
                         help="build one edition (en: the English site at the root; zh: the Chinese one in zh/)")
+    parser.add_argument("--alone", action="store_true",
+                        help="a site of this edition alone: no language switcher, no links to the other edition")
     args = parser.parse_args(argv)
     editions = tuple(EDITIONS) if args.edition == "all" else (args.edition,)
-    if editions == ("zh",) and not (REPO_ROOT / "_build" / "html" / "objects.inv").exists():
+    if args.alone and len(editions) > 1:
+        parser.error("--alone builds one edition: give --edition en or --edition zh")
+    if editions == ("zh",) and not args.alone and not (REPO_ROOT / "_build" / "html" / "objects.inv").exists():
         print("The Chinese edition links to the English one (untranslated pages, the switcher): build the English "
               "edition first (make site EDITION=en), or both (make site).", file=sys.stderr)
         return 2
-    results = build(editions=editions, capture=False)
+    results = build(editions=editions, capture=False, alone=args.alone)
     failed = [e for e, r in results.items() if r["returncode"] != 0]
     for edition, result in results.items():
         where = "_build/html/" + EDITIONS[edition][1]

@@ -257,9 +257,11 @@ def toc_docnames(project: Path) -> list[str]:
 
 
 def _twin(app) -> dict | None:
-    """``course_twin`` with the other edition's documents read from its _toc.yml (once per build)."""
+    """``course_twin`` with the other edition's documents read from its _toc.yml (once per build); None for a
+    site of one edition alone (``COURSE_ALONE=1``, `make site EDITION=en ALONE=1`): no switcher, no links into
+    the other edition."""
     twin = app.config.course_twin
-    if not twin:
+    if not twin or _alone():
         return None
     cached = getattr(app, "course_twin_cache", None)
     if cached is None:
@@ -270,15 +272,19 @@ def _twin(app) -> dict | None:
     return cached
 
 
+def _alone() -> bool:
+    return os.environ.get("COURSE_ALONE", "").strip() not in ("", "0")
+
+
 def _outdated_when_the_twin_changes(app, env, added, changed, removed):
-    """An incremental build rewrites every page when the other edition gained or lost a page (the switchers
-    and the links to untranslated pages change)."""
+    """An incremental build rewrites every page when the other edition gained or lost a page, or when the
+    edition is built alone after being built with its twin or back (the switchers and the links to
+    untranslated pages change)."""
     twin = _twin(app)
-    if not twin:
-        return []
+    docs = list(twin["docs"]) if twin else []
     before = getattr(env, "course_twin_docs", None)
-    env.course_twin_docs = list(twin["docs"])
-    return sorted(env.found_docs) if before is not None and before != twin["docs"] else []
+    env.course_twin_docs = docs
+    return sorted(env.found_docs) if before is not None and before != docs else []
 
 
 def _relative_root(pagename: str) -> str:
@@ -318,7 +324,7 @@ def _configure(app, config):
         header.insert(0, "course-language-switch.html")
     options["article_header_end"] = header
 
-    twin = config.course_twin or {}
+    twin = {} if _alone() else (config.course_twin or {})
     if twin.get("fallback"):
         # the other edition's objects.inv: the site being built (tools/build_site.py says where), else the
         # other project's own _build/html
