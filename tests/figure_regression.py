@@ -1,6 +1,7 @@
 """Figures are outputs too: a fresh run of a chapter must draw the figures stored in it.
 
-nbval compares the text outputs of every code cell of ``book/*.ipynb`` but skips images. This pytest plugin
+nbval compares the text outputs of every code cell of the chapters of both editions (``book/*.ipynb`` and the
+Chinese ``zh/book/*.ipynb``, whose figures have Chinese labels) but skips images. This pytest plugin
 (loaded by the repository's root ``conftest.py``, so it is active for ``make test`` and for
 ``pytest book/x.ipynb`` alike) reuses nbval's own run: after nbval has executed a cell and accepted its text,
 it compares every ``image/png`` output of the fresh run with the stored one, in order, pixel by pixel.
@@ -132,8 +133,9 @@ def compare_cell_figures(stored_outputs, fresh_outputs, name: str) -> int:
 
 
 def _cell_name(item) -> str:
-    stem = Path(str(item.fspath)).stem
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{stem}-{item.name}")
+    path = Path(str(item.fspath))
+    edition = "zh-" if "zh" in path.parts else ""  # the twins share their file names
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{edition}{path.stem}-{item.name}")
 
 
 @pytest.hookimpl(wrapper=True)

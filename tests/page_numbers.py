@@ -32,7 +32,13 @@ What counts as a number (a *claim*), precisely:
 A registry entry vouches for every occurrence of its number on its page. Only the notebooks are checked: the
 markdown pages of ``book/`` (introduction, glossary, references) quote no measured numbers.
 
-Run ``python tests/page_numbers.py book/x.ipynb`` to list the numbers of a page that nothing vouches for.
+The Chinese edition (``zh/book/*.ipynb``) is checked the same way: a Chinese page's numbers are vouched for by
+its own outputs and code, and the registry entries of its English twin (same file name) apply to it too. Chinese
+characters count as word characters for Python's ``\w``, but a number right after one (``值为3``) is still a
+claim; chapter, section and part numbers (``第 5 章``, ``第 2 节``, ``第 1 部分``) are not, like "Chapter 5".
+
+Run ``python tests/page_numbers.py book/x.ipynb`` (or ``zh/book/x.ipynb``) to list the numbers of a page that
+nothing vouches for.
 """
 from __future__ import annotations
 
@@ -50,10 +56,15 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
+ZH_BOOK = ROOT / "zh" / "book"
 REGISTRY = Path(__file__).resolve().parent / "page_numbers.yml"
 
+#: Scripts whose characters are words to Python's ``\w`` but separate a number from the text before it (CJK
+#: ideographs and punctuation, full-width forms): a number right after one of them is a claim.
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 _NUMBER = re.compile(
-    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    rf"(?<![.])(?<!(?![{_CJK}])\w)"  # not after a point or a word character, unless that is CJK
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"(?P<exp>(?:[eE][+\-−]?\d+)|(?:\s*\\times\s*10\^\{?[+\-−]?\d+\}?))?"
     r"(?P<pct>\s*\\?%)?"
 )
@@ -62,6 +73,7 @@ _DIRECTIVE_OPTION = re.compile(r"^\s*:[\w-]+:.*$", re.M)
 _FENCE_LINE = re.compile(r"^\s*(```+|~~~+)\s*\{?[\w:-]*\}?.*$")
 _URL = re.compile(r"https?://\S+|\]\([^)]*\)")
 _HEADING_NUMBER = re.compile(r"^(#+\s*)\d+(\.\d+)*\.?", re.M)
+_ZH_PART_NUMBER = re.compile(r"第\s*\d+\s*(?=章|节|部分)")  # 第 5 章: a chapter number, like "Chapter 5"
 _MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
 _SUPSUB = re.compile(r"[\^_]\s*(\{[^{}]*(\{[^{}]*\}[^{}]*)*\}|\\?\w)")
 _DEFINITION = re.compile(r"(^|\$|[,;(]|\\quad|\\qquad)\s*(\\?[A-Za-z]+)(_\{?\w+\}?)?\s*=\s*-?\s*\d+(\.\d+)?\s*(?=$|\$|[,;)]|\\quad|\\qquad|\\;|\\,)")
@@ -168,6 +180,7 @@ def prose_of(markdown: str) -> str:
     text = _ROLE.sub(" ", text)
     text = _URL.sub(" ", text)
     text = _HEADING_NUMBER.sub(r"\1", text)
+    text = _ZH_PART_NUMBER.sub("第", text)
     text = _MATH.sub(lambda m: " " + _strip_math(m.group(0)) + " ", text)
     return text
 
@@ -334,8 +347,13 @@ def _literal_in(number: str, source: str) -> bool:
     return any(re.search(rf"(?<![\w.]){re.escape(c)}(?![\w])", flat) for c in candidates)
 
 
+def notebooks() -> list[Path]:
+    """The chapters of both editions: ``book/*.ipynb`` and ``zh/book/*.ipynb``."""
+    return sorted(BOOK.glob("*.ipynb")) + sorted(ZH_BOOK.glob("*.ipynb"))
+
+
 def main(argv: list[str]) -> int:
-    paths = [Path(a) for a in argv] or sorted(BOOK.glob("*.ipynb"))
+    paths = [Path(a) for a in argv] or notebooks()
     bad = 0
     for path in paths:
         for claim in unvouched(path):

@@ -16,10 +16,10 @@ import pytest
 
 import page_numbers as pn
 
-NOTEBOOKS = sorted(pn.BOOK.glob("*.ipynb"))
+NOTEBOOKS = pn.notebooks()  # both editions: book/*.ipynb and zh/book/*.ipynb
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[str(p.relative_to(pn.ROOT)) for p in NOTEBOOKS])
 def test_every_number_on_the_page_is_vouched_for(path):
     missing = pn.unvouched(path)
     assert not missing, (
@@ -50,6 +50,18 @@ def test_what_is_not_a_claim():
           "or [the docs](https://example.org/v2024/page), {py:func}`f(x, 42) <companion.f>`; "
           "$h^{(12)}_{t-1}$, $10^{-3}$, $H = 24$, $z_f = 110$.")
     assert _keys(md) == []
+
+
+def test_chinese_prose_numbers_are_claims_but_chapter_numbers_are_not():
+    md = ("记忆元 c 的值为 3，共有2,560个参数，误差约为0.28（12%），见第 12 章和第12节、第 10 部分；"
+          "x12 不是数字，$H = 24$ 是设定。")
+    assert _keys(md) == ["2560", "0.28", "12%"]
+
+
+def test_a_chinese_page_uses_its_own_outputs_and_its_english_twins_registry(tmp_path):
+    path = _notebook(tmp_path, "我们训练了 400 步，误差为 0.31；论文给出 0.27。", "run(steps=400)", "error 0.3125\n")
+    assert [c.text for c in pn.unvouched(path, registry={})] == ["0.27"]
+    assert pn.unvouched(path, registry={"page.ipynb": [{"number": "0.27", "test": "x"}]}) == []
 
 
 def test_printed_numbers_vouch_when_they_round_to_the_claim():
