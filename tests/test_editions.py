@@ -35,7 +35,6 @@ PENDING_TRANSLATION = {
     "book/lstm_gates",
     "book/classic_experiments",
     "book/bptt",
-    "book/lstm_variants",
     "book/glossary",
     "book/references",
     "book/instructors",
