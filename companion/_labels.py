@@ -106,7 +106,7 @@ ZH: dict[str, str] = {
     # deep_rnn
     "training step": "训练步数",
     "training MSE (moving average of 20 steps)": "训练 MSE（20 步滑动平均）",
-    "Learning the tent task, seed 0": "学习帐篷映射任务，种子 0",
+    "Learning the tent task, seed 0": "学习帐篷任务，种子 0",
     "input $x_t$": "输入 $x_t$",
     "target $y_t$": "目标 $y_t$",
     "Memories of a 3-layer RNN over one sequence": "3 层 RNN 在一条序列上的记忆",

@@ -29,14 +29,11 @@ ZH = REPO_ROOT / "zh"
 #: Pages of _toc.yml (as written there) whose Chinese twin has not landed yet. Remove a page when its
 #: translation lands (and add it to zh/_toc.yml in the same place); the lead empties this set at the end.
 PENDING_TRANSLATION = {
-    "book/deep_rnn",
     "book/elman_jordan",
     "book/bidirectional",
     "book/lstm_gates",
     "book/classic_experiments",
     "book/bptt",
-    "book/glossary",
-    "book/references",
     "book/instructors",
     "book/api/index",
     "book/api/activations",
