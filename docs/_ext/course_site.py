@@ -150,11 +150,6 @@ class CompanionModule(SphinxDirective):
 API_INDEX_HEADERS = {"en": ("module", "what it holds"), "zh": ("模块", "内容")}
 
 
-def language_of(config) -> str:
-    """The edition's language from Sphinx's ``language`` setting: ``"zh_CN"`` -> ``"zh"``, unset -> ``"en"``."""
-    return (config.language or "en").replace("-", "_").split("_")[0].lower()
-
-
 class CompanionApiIndex(SphinxDirective):
     """A table of the API pages under the current page in the table of contents: module (linked), and the
     first line of its docstring. A page ``book/api/<a>/<b>.md`` documents the module ``companion.<a>.<b>``."""
@@ -174,7 +169,7 @@ class CompanionApiIndex(SphinxDirective):
                     doc_lines = (importlib.import_module(module).__doc__ or "").strip().splitlines()
                     rows += [f"   * - :py:mod:`{module}`", f"     - {doc_lines[0] if doc_lines else ''}"]
                     pending.append(name)
-        module_head, holds_head = API_INDEX_HEADERS.get(language_of(self.env.config), API_INDEX_HEADERS["en"])
+        module_head, holds_head = API_INDEX_HEADERS["zh" if _is_chinese(self.env.app) else "en"]
         lines = [".. list-table::", "   :header-rows: 1", "   :widths: auto", "",
                  f"   * - {module_head}", f"     - {holds_head}", *rows]
         container = nodes.container(classes=["course-api-index"])
