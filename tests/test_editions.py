@@ -192,6 +192,19 @@ def test_each_kind_of_drift_is_reported(tmp_path, monkeypatch, change, expected)
     assert len(problems) == 1 and expected in problems[0], problems
 
 
+def test_inline_math_wrapped_over_two_lines_is_one_formula(tmp_path, monkeypatch):
+    # book/bidirectional and book/lstm_gates wrap long inline formulas; a translation may keep them on one line
+    en_md = "The output is $a = h(c')\\,\nf(z_o)$, with $c$ the memory.\n\nA price of $5 is not math."
+    zh_md = "输出为 $a = h(c')\\, f(z_o)$，其中 $c$ 是记忆元。\n\n价格 $5 不是公式。"
+    _, zh = _pair(tmp_path, [nbformat.v4.new_markdown_cell(en_md)], [nbformat.v4.new_markdown_cell(zh_md)],
+                  monkeypatch)
+    assert editions.notebook_mismatches(zh) == []
+    assert editions.markdown_facts(en_md).math == {"a = h(c')\\, f(z_o)": 1, "c": 1}
+    _, zh = _pair(tmp_path / "b", [nbformat.v4.new_markdown_cell(en_md)],
+                  [nbformat.v4.new_markdown_cell(zh_md.replace("f(z_o)", "f(z_i)"))], monkeypatch)
+    assert "math" in editions.notebook_mismatches(zh)[0]
+
+
 def test_outputs_tags_and_structure_drift_is_reported(tmp_path, monkeypatch):
     _, zh = _pair(tmp_path, [_code("print(2)", "2\n", tags=["remove-cell"]), _code("print(3)", "3\n")],
                   [_code("print(2)", "2.0\n"), _code("print(3)", "3\n")], monkeypatch)

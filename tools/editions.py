@@ -95,7 +95,8 @@ _FENCE = re.compile(r"^(`{3,}|~{3,})\s*\{([\w:-]+)\}[ \t]*(.*)$")
 _MYST_LABEL = re.compile(r"^\(([^()\s]+)\)=\s*$", re.M)
 _OPTION_LABEL = re.compile(r"^:label:\s*(\S+)\s*$", re.M)
 _ROLE = re.compile(r"\{(cite(?::\w+)?|ref|numref|doc|eq|term|download|py:\w+)\}`([^`]*)`")
-_MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", re.S)
+# inline math may run over a line break (MyST does; the English pages wrap long formulas), not over a blank line
+_MATH = re.compile(r"\$\$(.+?)\$\$|\$((?:[^$\n]|\n(?![ \t]*\n))+?)\$", re.S)
 _CODE = re.compile(r"``[^`]*``|`[^`]*`")
 
 
