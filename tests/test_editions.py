@@ -31,7 +31,6 @@ ZH = REPO_ROOT / "zh"
 PENDING_TRANSLATION = {
     "book/elman_jordan",
     "book/bidirectional",
-    "book/lstm_gates",
     "book/bptt",
     "book/instructors",
 }
