@@ -57,11 +57,18 @@ def draws_in_language(draw):
         if family is None:
             return draw(*args, lang=lang, **kwargs)
         import matplotlib.pyplot as plt
+        from matplotlib.text import Text
 
+        default = list(plt.rcParams["font.family"])
         with plt.rc_context({"font.family": family}):
             fig = draw(*args, lang=lang, **kwargs)
         for ax in fig.axes:
             ax.tick_params(which="both", labelfontfamily=family)
+        # texts that existed before the drawing (the title and axis labels of axes the caller made with
+        # plt.subplots and passed as ax=) keep the default family: give them the CJK one too
+        for text in fig.findobj(Text):
+            if list(text.get_fontfamily()) == default:
+                text.set_fontfamily(family)
         return fig
 
     return wrapper

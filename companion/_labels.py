@@ -51,7 +51,7 @@ ZH: dict[str, str] = {
     "memory stores the output: it has a target,\nso what the memory holds is clear":
         "记忆元存的是输出：输出有目标值，\n记忆元里存的是什么一清二楚",
     "forward RNN\n(reads left to right)": "正向 RNN\n（从左往右读）",
-    "backward RNN\n(reads right to left)": "反向 RNN\n（从右往左读）",
+    "backward RNN\n(reads right to left)": "逆向 RNN\n（从右往左读）",
     "Bidirectional RNN: every output sees the whole sequence": "双向循环神经网络：每个输出都看过整个序列",
     "input gate\n$f(z_i)$": "输入门\n$f(z_i)$",
     "forget gate\n$f(z_f)$": "遗忘门\n$f(z_f)$",
@@ -114,7 +114,7 @@ ZH: dict[str, str] = {
     "Jordan, teacher forcing": "Jordan，教师强制",
     "Jordan, teacher forcing\n(one-step loss, targets fed in)": "Jordan，教师强制\n（单步损失，输入目标值）",
     "delayed echo": "延迟回声",
-    "running parity": "累积奇偶性",
+    "running parity": "累计奇偶性",
     "training MSE (moving average of 20)": "训练 MSE（20 步滑动平均）",
     "guessing 0.5": "猜 0.5",
     "Elman memory $h_{t-1}$": "Elman 记忆元 $h_{t-1}$",
@@ -123,7 +123,7 @@ ZH: dict[str, str] = {
     "Elman network, delayed echo": "Elman 网络，延迟回声",
     "Jordan memory $y_{t-1}$": "Jordan 记忆元 $y_{t-1}$",
     "target (parity)": "目标（奇偶性）",
-    "Jordan network, running parity": "Jordan 网络，累积奇偶性",
+    "Jordan network, running parity": "Jordan 网络，累计奇偶性",
     # bidirectional
     "forward only": "只有正向",
     "bidirectional": "双向",

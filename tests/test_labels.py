@@ -102,6 +102,23 @@ def test_chinese_texts_use_the_shipped_font_and_every_glyph_is_in_it(close_figur
     assert families == {tuple(cjk_font_family())}
 
 
+def test_chinese_labels_on_axes_the_caller_made_use_the_shipped_font(close_figures, caplog):
+    # a chapter may draw into its own plt.subplots() (ax=...): the axes' title and axis labels then exist before
+    # the drawing function runs, and must still be drawn with the CJK font (elman_jordan, training curves)
+    fig, axes = plt.subplots(1, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with caplog.at_level(logging.INFO, logger="matplotlib"):
+            for ax in axes:
+                plots.plot_series({"Elman": [0.5, 0.2, 0.1]}, "training step", "training MSE", title="delayed echo",
+                                  baseline=(0.25, "guessing 0.5"), ax=ax, lang="zh")
+            fig.savefig(__import__("io").BytesIO(), format="png", dpi=50)
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING or "findfont" in r.name]
+    chinese = [t for t in fig.findobj(Text) if re.search(r"[\u4e00-\u9fff]", t.get_text())]
+    assert len(chinese) >= 6  # two titles, two x labels, two y labels (and the legends)
+    assert {tuple(t.get_fontfamily()) for t in chinese} == {tuple(cjk_font_family())}
+
+
 def test_font_licence_ships_beside_the_font():
     licence = (CJK_FONT_FILE.parent / "OFL.txt").read_text(encoding="utf-8")
     assert "SIL OPEN FONT LICENSE Version 1.1" in licence and CJK_FONT_FILE.name in licence
