@@ -30,7 +30,6 @@ ZH = REPO_ROOT / "zh"
 #: translation lands (and add it to zh/_toc.yml in the same place); the lead empties this set at the end.
 PENDING_TRANSLATION = {
     "book/bptt",
-    "book/instructors",
 }
 
 
