@@ -156,6 +156,27 @@ def test_colab_setup_cell_is_hidden_on_the_site_but_kept_in_the_download(site_bu
         assert SETUP_CELL_MARKER not in page_html(site_build, doc).read_text(encoding="utf-8"), doc
 
 
+def test_setup_cells_are_one_and_the_same_and_install_from_the_configured_repository():
+    """Every notebook of both editions starts with the same Colab/Binder setup cell (hidden on the site), which
+    installs companion from the repository of _config.yml (a build for Pages pins the downloadable copies to
+    the repository and commit it is built from: test_buttons_follow_the_repository_...)."""
+    repository = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]["url"]
+    cells = {}
+    for edition in EDITIONS:
+        root = REPO_ROOT / build_site.EDITIONS[edition][0]
+        for doc in toc_files(root):
+            path = root / f"{strip_suffix(doc)}.ipynb"
+            if path.exists():
+                first = json.loads(path.read_text(encoding="utf-8"))["cells"][0]
+                cells[path.relative_to(REPO_ROOT).as_posix()] = "".join(first["source"])
+                assert "remove-cell" in first.get("metadata", {}).get("tags", []), path
+    assert len(cells) >= 5
+    assert len(set(cells.values())) == 1, "the setup cells differ"
+    setup = next(iter(cells.values()))
+    assert SETUP_CELL_MARKER in setup
+    assert f'"companion @ git+{repository}"' in setup
+
+
 def test_api_reference_documents_companion(site_build):
     """Every page under book/api/ documents the module it names, with its members; the index links them all."""
     pages = sorted((site_build.root / "book" / "api").rglob("*.md"))
@@ -387,6 +408,10 @@ def _small_book(tmp_path) -> Path:
                 "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
                 "nbformat": 4, "nbformat_minor": 5}
     (book / "book" / "page.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    setup = json.loads((REPO_ROOT / "book" / f"{chapter_files(REPO_ROOT)[0].split('/')[-1]}.ipynb").read_text(
+        encoding="utf-8"))["cells"][0]
+    notebook["cells"].insert(0, setup)  # the chapters' Colab/Binder setup cell
+    (book / "book" / "page.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
     return book
 
 
@@ -407,6 +432,13 @@ def test_buttons_follow_the_repository_and_commit_the_site_is_built_from(tmp_pat
     assert f"https://mybinder.org/v2/gh/someone/their-fork/{sha}?urlpath=lab/tree/book/page.ipynb" in hrefs
     assert not [h for h in hrefs if "rnn-course/rnn-variants" in h], "the placeholder repository is still linked"
     assert [a["href"] for a in page.select("a.course-lang-switch")] == ["../zh/book/page.html"]
+    # the downloadable notebook installs companion from that very commit (the repository's own copy cannot name it)
+    download = json.loads((tmp_path / "out" / "_build" / "html" / "_sources" / "book" / "page.ipynb").read_text(
+        encoding="utf-8"))
+    setup = "".join(download["cells"][0]["source"])
+    assert SETUP_CELL_MARKER in setup
+    assert f'"companion @ git+https://github.com/someone/their-fork@{sha}"' in setup, setup
+    assert "".join(download["cells"][2]["source"]) == "1 + 1", "only the setup cell changes"
 
 
 def test_an_edition_built_alone_has_no_language_switcher(tmp_path):

@@ -38,6 +38,7 @@ import importlib
 import json
 import os
 import posixpath
+import re
 from pathlib import Path
 
 import yaml
@@ -217,6 +218,36 @@ def _add_static_path(app):
 
 def _is_chinese(app) -> bool:
     return (app.config.language or "").lower().startswith("zh")
+
+
+SETUP_CELL_MARKER = "Setup for Colab/Binder"
+GIT_INSTALL = re.compile(r"git\+https?://[^\s\"'@]+(?:@[^\s\"']+)?")
+
+
+def _pin_downloads(app, exception):
+    """Pin the setup cell of every downloadable notebook to the repository and commit the site is built from
+    (when GITHUB_REPOSITORY and GITHUB_SHA say so): see 8. above."""
+    repo, sha = os.environ.get("GITHUB_REPOSITORY", "").strip(), os.environ.get("GITHUB_SHA", "").strip()
+    if exception is not None or app.builder.format != "html" or not (repo and sha):
+        return
+    server = (os.environ.get("GITHUB_SERVER_URL", "").strip() or "https://github.com").rstrip("/")
+    pinned = f"git+{server}/{repo}@{sha}"
+    elsewhere = set()
+    for path in sorted((Path(app.outdir) / "_sources").rglob("*.ipynb")):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        for cell in notebook.get("cells", []):
+            source = "".join(cell.get("source", []))
+            if cell.get("cell_type") == "code" and SETUP_CELL_MARKER in source:
+                elsewhere |= {m.split("@")[0] for m in GIT_INSTALL.findall(source)} - {f"git+{server}/{repo}"}
+                new = GIT_INSTALL.sub(pinned, source)
+                if new != source:
+                    cell["source"] = new.splitlines(keepends=True)
+                    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+                break
+    if elsewhere:  # an annotation in the Pages workflow's log (not a Sphinx warning: a fork still publishes)
+        print(f"::warning::the notebooks' setup cells install from {', '.join(sorted(elsewhere))}, not from "
+              f"{server}/{repo}: on Colab they install that repository's companion (edit the cells and "
+              "repository.url in _config.yml)")
 
 
 def _write_scorer(app, exception):
@@ -494,6 +525,7 @@ def setup(app):
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("builder-inited", _add_static_path)
     app.connect("build-finished", _write_scorer)
+    app.connect("build-finished", _pin_downloads)
     app.add_css_file("course.css")
     app.add_js_file("course.js", loading_method="defer")
     # before searchtools.js (priority 500), which keeps a Scorer that is already defined
