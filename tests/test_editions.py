@@ -28,9 +28,7 @@ ZH = REPO_ROOT / "zh"
 
 #: Pages of _toc.yml (as written there) whose Chinese twin has not landed yet. Remove a page when its
 #: translation lands (and add it to zh/_toc.yml in the same place); the lead empties this set at the end.
-PENDING_TRANSLATION = {
-    "book/bptt",
-}
+PENDING_TRANSLATION: set[str] = set()
 
 
 def _load_editions():
