@@ -74,19 +74,11 @@ def test_chinese_figure_draws_without_warnings_and_in_chinese(name, close_figure
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph ... missing from font" is a UserWarning
         with caplog.at_level(logging.INFO, logger="matplotlib"):
-            fig = CASES[name]("zh")
-            texts = figure_texts(fig)
-            fig.savefig(__import__("io").BytesIO(), format="png", dpi=50)
+            texts = figure_texts(CASES[name]("zh"))  # a full Agg draw: a missing glyph warns here
     assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING or "findfont" in r.name]
     assert any(re.search(r"[\u4e00-\u9fff]", t) for t in texts), f"{name}: no Chinese text at all"
     leftovers = {t: english_words(t) for t in texts if english_words(t)}
     assert not leftovers, f"{name}: English left in the Chinese figure: {leftovers}"
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_english_figure_is_unchanged_by_the_label_table(name, close_figures):
-    texts = figure_texts(CASES[name]("en"))
-    assert not any(re.search(r"[\u4e00-\u9fff]", t) for t in texts)
 
 
 def test_chinese_texts_use_the_shipped_font_and_every_glyph_is_in_it(close_figures):
