@@ -136,3 +136,28 @@ def test_api_pages_sit_under_the_api_index_in_the_toc():
     placed = dict(under([c for part in toc.get("parts", []) for c in part.get("chapters", [])], False))
     pages = [d for d in api_pages() if d != f"{API_DIR}/index"]
     assert [d for d in pages if not placed.get(d)] == [], "API pages belong in the sections of book/api/index"
+
+
+#: How each edition's chapters open (issue 19): the title's paragraph, then this box in the first markdown cell.
+OPENING = {
+    "en": ("```{admonition} In this chapter", "You will be able to:", "It assumes:"),
+    "zh": ("```{admonition} 本章目标", "学完本章，你将能够：", "本章假定你已了解："),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(OPENING))
+@pytest.mark.parametrize("doc", chapter_notebooks())
+def test_chapter_opens_with_what_the_reader_will_do_and_what_it_assumes(doc, lang):
+    """The first markdown cell ends with a tip box: at least two things the reader will be able to do, then
+    what the chapter assumes, in this order (both editions)."""
+    root = book_root() if lang == "en" else book_root() / "zh"
+    nb = json.loads((root / f"{doc}.ipynb").read_text(encoding="utf-8"))
+    first = "".join(next(c for c in nb["cells"] if c["cell_type"] == "markdown")["source"])
+    box, able, assumes = OPENING[lang]
+    assert first.count(box) == 1, f"{lang}/{doc}: no opening box {box!r} in the first markdown cell"
+    opening = first[first.index(box):]
+    assert opening.rstrip().endswith("```"), "the box closes the first markdown cell"
+    assert able in opening and assumes in opening and opening.index(able) < opening.index(assumes)
+    goals = opening[opening.index(able):opening.index(assumes)]
+    assert len(re.findall(r"^- \S", goals, flags=re.M)) >= 2, "at least two things the reader will be able to do"
+    assert len(opening[opening.index(assumes) + len(assumes):].strip("` \n")) > 20, "say what it assumes"
