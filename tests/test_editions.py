@@ -2,7 +2,7 @@
 
 For every page of ``_toc.yml`` the Chinese edition has ``zh/`` + the same path, listed in ``zh/_toc.yml`` at the
 same place (same part, same parent, same order). A notebook twin has the same cells (count, types, order, cell
-metadata), the same code after the declared differences of ``tools/editions.py`` (today ``LANG = "zh"``), the
+metadata), the same code after the declared differences of ``tools/editions.py`` (today ``LANG = "zh"``, commented in Chinese), the
 same printed outputs (text; images may differ), and in each markdown cell the same MyST and exercise/solution
 labels, cross-reference targets, cited keys and formulas. A markdown page's twin has the same labels, targets,
 citations and formulas. The comparison is ``tools/editions.py check``'s.
@@ -164,7 +164,7 @@ ZH_MD = ("(sec-gates)=\n## 门\n{term}`遗忘门 <forget gate>` 把 $c$ 乘以 $
 def test_a_faithful_translation_passes_and_sync_keeps_it(tmp_path, monkeypatch):
     en, zh = _pair(tmp_path, [nbformat.v4.new_markdown_cell(EN_MD), _code('LANG = "en"  # label language', "1\n"),
                               _code("print(2)", "2\n", tags=["remove-input"])],
-                   [nbformat.v4.new_markdown_cell(ZH_MD), _code('LANG = "zh"  # label language', "1\n"),
+                   [nbformat.v4.new_markdown_cell(ZH_MD), _code(editions.ZH_LANG_LINE, "1\n"),
                     _code("print(2)", "2\n", tags=["remove-input"])], monkeypatch)
     assert editions.notebook_mismatches(zh) == []
     assert editions.sync(zh) == 0
@@ -216,7 +216,7 @@ def test_sync_copies_code_and_metadata_applies_the_declared_difference_and_keeps
     assert editions.sync(zh) == 1
     cells = nbformat.read(zh, as_version=4).cells
     assert cells[0].source == "中文"
-    assert cells[1].source == 'import numpy\nLANG = "zh"  # label language\nprint(LANG)'
+    assert cells[1].source == f"import numpy\n{editions.ZH_LANG_LINE}\nprint(LANG)"
     assert cells[1].metadata["tags"] == ["x"]
     assert editions.main(["check", str(zh)]) == 0
 

@@ -39,9 +39,10 @@ ZH_DIR = "zh"
 
 #: The declared differences between a code cell of the English edition and its Chinese twin, in order:
 #: (pattern, replacement) applied with ``re.sub`` to the English source, line by line (``re.M``). Today one:
-#: the figures' label language (``LANG = "en"`` -> ``LANG = "zh"``, keeping the rest of the line).
+#: the figures' label language, ``LANG = "en"`` -> ``LANG = "zh"``, whose comment (if any) is written in Chinese.
+ZH_LANG_LINE = 'LANG = "zh"  # 图中文字（标题、坐标轴、图例）的语言；英文版为 "en"'
 DECLARED: list[tuple[re.Pattern, str]] = [
-    (re.compile(r'^LANG = "en"(?=\s|$)', re.M), 'LANG = "zh"'),
+    (re.compile(r'^LANG = "en"(?:[ \t]*#[^\n]*)?[ \t]*$', re.M), ZH_LANG_LINE),
 ]
 
 #: Cell metadata that a run of the notebook writes, and so may differ between the twins.
