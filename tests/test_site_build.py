@@ -345,6 +345,11 @@ def test_pages_declare_their_language_and_use_its_interface_strings(site_builds,
         text = str(html.select_one(".bd-header-article")) + str(html.select_one("button.search-button, .search-button"))
         for string in expected:
             assert string in text, f"{edition} {page}: the interface does not say {string!r}"
+        if edition == "zh":  # what the themes leave in English or in traditional-Chinese wording
+            labels = " | ".join(t.get(a, "") for t in html.find_all(True) for a in ("title", "aria-label", "placeholder"))
+            for english in ("Print to PDF", "Color mode", "System Settings", "Toggle primary sidebar",
+                            "Search this book", "Launch on Colab", "列印"):
+                assert english not in labels, f"zh {page}: the interface says {english!r}"
 
 
 def test_chinese_search_index_knows_the_course_terms(site_builds):

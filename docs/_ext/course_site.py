@@ -261,6 +261,46 @@ def _write_scorer(app, exception):
 
 # --- two editions -------------------------------------------------------------------------------------------
 
+# Interface strings of the Chinese edition that the themes leave in English, or give in traditional-Chinese
+# wording ("列印"): added to (or corrected in) their zh_CN catalogs for this build only.
+ZH_INTERFACE = {
+    "Print to PDF": "打印成 PDF",
+    "Launch interactive content": "启动交互式环境",
+    "Launch on Binder": "在 Binder 上启动",
+    "Launch on Colab": "在 Colab 上启动",
+    "Source repositories": "源代码仓库",
+    "Repository": "代码仓库",
+    "Open issue": "提交问题",
+    "Color mode": "颜色模式",
+    "System Settings": "跟随系统",
+    "Toggle primary sidebar": "显示或隐藏目录",
+    "Toggle secondary sidebar": "显示或隐藏本页内容",
+    "Main": "主导航",
+    "Page": "本页",
+    "logo": "标志",
+    "Link to this heading": "链接到此标题",
+    "Link to this equation": "链接到此公式",
+    "Link to this definition": "链接到此定义",
+    "Link to this table": "链接到此表格",
+    "Link to this image": "链接到此图片",
+    "Link to this code": "链接到此代码",
+}
+ZH_SEARCH_BAR = "搜索本书……"
+
+
+def _chinese_interface(app):
+    """Put ZH_INTERFACE into the catalogs the themes translate with (sphinx-book-theme's "booktheme",
+    pydata-sphinx-theme's and Sphinx's "sphinx"), in front of what they hold."""
+    if not _is_chinese(app):
+        return
+    from sphinx.locale import translators
+
+    for catalog in ("booktheme", "sphinx"):
+        translator = translators.get(("general", catalog))
+        table = getattr(translator, "_catalog", None)
+        if isinstance(table, dict):
+            table.update(ZH_INTERFACE)
+
 def _strip_suffix(name: str) -> str:
     for suffix in (".ipynb", ".md"):
         if name.endswith(suffix):
@@ -353,7 +393,8 @@ def _add_language_switch(app, pagename, templatename, context, doctree):
 def _configure(app, config):
     """Language switcher in every page's header; the search dictionary; repository and launch buttons from
     the CI environment (see the module docstring, 6-8)."""
-    config.templates_path.append(str(TEMPLATES))
+    # first: docs/_templates also replaces two of sphinx-book-theme's components (translated tooltips)
+    config.templates_path.insert(0, str(TEMPLATES))
     options = config.html_theme_options
     header = list(options.get("article_header_end") or ["article-header-buttons.html"])
     if "course-language-switch.html" not in header:
@@ -375,6 +416,7 @@ def _configure(app, config):
             config.intersphinx_cache_limit = 0
 
     if _is_chinese(app):
+        options["search_bar_text"] = ZH_SEARCH_BAR
         terms = Path(app.srcdir) / "search_terms.txt"
         search_options = dict(config.html_search_options or {})
         if terms.exists() and "dict" not in search_options:
@@ -524,6 +566,7 @@ def setup(app):
     app.add_directive("companion-api-index", CompanionApiIndex)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("builder-inited", _add_static_path)
+    app.connect("builder-inited", _chinese_interface)
     app.connect("build-finished", _write_scorer)
     app.connect("build-finished", _pin_downloads)
     app.add_css_file("course.css")
