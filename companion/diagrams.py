@@ -416,6 +416,13 @@ def draw_lstm_cell(*, lang: str = "en") -> Figure:
     >>> sum(p.get_gid().startswith("op:mul") for p in ax.patches)
     3
     >>> plt.close(fig)
+
+    The Chinese edition draws the same cell with Chinese labels (the formulas are unchanged):
+
+    >>> fig = draw_lstm_cell(lang="zh")
+    >>> fig.axes[0].get_title()
+    'LSTM 的记忆元：4 个输入（$z$、$z_i$、$z_f$、$z_o$），1 个输出（$a$）'
+    >>> plt.close(fig)
     """
     fig, ax = plt.subplots()
     gate_x, input_x = -2.0, -3.9
