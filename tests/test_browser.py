@@ -140,7 +140,9 @@ class Visit:
                 self.foreign.append(url)
 
     def _failed(self, request):
-        if urllib.parse.urlsplit(request.url).hostname == "127.0.0.1":
+        # net::ERR_ABORTED is the browser cancelling a request itself, e.g. the favicon of a page it navigates
+        # away from (the language switcher does that at once); a file that is missing shows up as HTTP 404 above.
+        if urllib.parse.urlsplit(request.url).hostname == "127.0.0.1" and request.failure != "net::ERR_ABORTED":
             self.errors.append(f"request failed: {request.url} ({request.failure})")
 
     def _response(self, response):
