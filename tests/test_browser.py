@@ -236,34 +236,34 @@ def _screenshot(page, doc: str, width_name: str, width: int):
     )
 
 
-@pytest.mark.parametrize("doc", PAGES)
-def test_page_loads_offline_and_fits_a_phone_and_a_desktop(doc, visit, site_url):
-    page = visit.page
-    page.goto(f"{site_url}/{doc}.html", wait_until="load")
+def _check_loaded_page(page, where: str):
+    """The checks every page gets: math typeset, no TeX error or raw TeX, every image loaded."""
     _wait_for_mathjax(page)
     _load_every_image(page)
-
-    math = page.evaluate(
-        """() => [...document.querySelectorAll('article .math')].map(el => ({
-               typeset: el.querySelector('mjx-container') !== null,
-               text: el.textContent.slice(0, 80)}))"""
+    untypeset = page.evaluate(
+        "() => [...document.querySelectorAll('article .math')].filter(el => !el.querySelector('mjx-container'))"
+        ".map(el => el.textContent.slice(0, 80))"
     )
-    untypeset = [m["text"] for m in math if not m["typeset"]]
-    assert untypeset == [], f"equations left untypeset on {doc}"
-    assert page.locator("mjx-merror").count() == 0, f"MathJax reported a TeX error on {doc}"
-
+    assert untypeset == [], f"equations left untypeset on {where}"
+    assert page.locator("mjx-merror").count() == 0, f"MathJax reported a TeX error on {where}"
     visible = page.evaluate(
         """() => { const art = document.querySelector('article').cloneNode(true);
                    art.querySelectorAll('pre, code, mjx-container, mjx-assistive-mml, script').forEach(e => e.remove());
                    return art.innerText; }"""
     )
     for raw in ("$$", "\\(", "\\[", "\\begin{"):
-        assert raw not in visible, f"raw TeX {raw!r} left in the visible text of {doc}"
-
+        assert raw not in visible, f"raw TeX {raw!r} left in the visible text of {where}"
     broken = page.evaluate(
         "() => [...document.images].filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src)"
     )
-    assert broken == [], f"images that did not load on {doc}"
+    assert broken == [], f"images that did not load on {where}"
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_page_loads_offline_and_fits_a_phone_and_a_desktop(doc, visit, site_url):
+    page = visit.page
+    page.goto(f"{site_url}/{doc}.html", wait_until="load")
+    _check_loaded_page(page, doc)
 
     # "previous"/"next" links follow the table of contents
     index = PAGES.index(doc)
@@ -461,29 +461,6 @@ CJK_RENDERED_JS = """() => {
   const a = draw('记'), b = draw('忆'), blank = draw(' ');
   return a !== b && a !== blank;
 }"""
-
-
-def _check_loaded_page(page, where: str):
-    """The checks every page gets: math typeset, no TeX error or raw TeX, every image loaded."""
-    _wait_for_mathjax(page)
-    _load_every_image(page)
-    untypeset = page.evaluate(
-        "() => [...document.querySelectorAll('article .math')].filter(el => !el.querySelector('mjx-container'))"
-        ".map(el => el.textContent.slice(0, 80))"
-    )
-    assert untypeset == [], f"equations left untypeset on {where}"
-    assert page.locator("mjx-merror").count() == 0, f"MathJax reported a TeX error on {where}"
-    visible = page.evaluate(
-        """() => { const art = document.querySelector('article').cloneNode(true);
-                   art.querySelectorAll('pre, code, mjx-container, mjx-assistive-mml, script').forEach(e => e.remove());
-                   return art.innerText; }"""
-    )
-    for raw in ("$$", "\\(", "\\[", "\\begin{"):
-        assert raw not in visible, f"raw TeX {raw!r} left in the visible text of {where}"
-    broken = page.evaluate(
-        "() => [...document.images].filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src)"
-    )
-    assert broken == [], f"images that did not load on {where}"
 
 
 def test_chinese_pages_load_offline_with_math_images_and_chinese_text(browser, site_url):
