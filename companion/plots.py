@@ -336,7 +336,8 @@ def plot_heatmaps(arrays, xticklabels=None, title: str | None = None, cmap: str 
         raise ValueError(f"vmin must be smaller than vmax, got vmin={vmin}, vmax={vmax}")
     heights = [max(arr.shape[1], 1) for arr in data.values()]
     fig, axes = plt.subplots(len(data), 1, sharex=True, squeeze=False, layout="constrained",
-                             figsize=(max(5.0, 0.55 * T + 2.5), 1.0 + sum(0.32 * h + 0.5 for h in heights)),
+                             # 0.28 in per time step: 16 steps fit a 6.5 in figure, which a phone shows at half size
+                             figsize=(max(5.0, 0.28 * T + 2.0), 1.0 + sum(0.32 * h + 0.5 for h in heights)),
                              gridspec_kw={"height_ratios": heights})
     axes = axes[:, 0]
     image = None
@@ -502,7 +503,7 @@ def plot_error_by_position(errors, period: int = 3, title: str | None = None, hi
     Returns
     -------
     matplotlib.figure.Figure
-        Two axes: error against position (left), mean error per phase as bars (right).
+        Two axes, stacked: error against position (top), mean error per phase as bars (bottom).
 
     Raises
     ------
@@ -532,7 +533,8 @@ def plot_error_by_position(errors, period: int = 3, title: str | None = None, hi
     if highlight_phase is not None:
         highlight_phase = _index(highlight_phase, "highlight_phase", period, f" in 0..{period - 1}")
     positions = np.arange(n)
-    fig, (ax, ax_bar) = plt.subplots(1, 2, figsize=(9.5, 3.8), layout="constrained", width_ratios=[2.4, 1])
+    # stacked, one column wide: on a phone the figure shrinks by half at most, and its tick labels stay readable
+    fig, (ax, ax_bar) = plt.subplots(2, 1, figsize=(6.4, 6.2), layout="constrained", height_ratios=[1.4, 1])
     if highlight_phase is not None:
         for t in positions[positions % period == highlight_phase]:
             ax.axvspan(t - 0.5, t + 0.5, color="#fde3b8", alpha=0.7, linewidth=0, zorder=0)
@@ -608,8 +610,9 @@ def plot_gradient_flow(panels, title: str | None = None,
                        ylabel: str = r"$\|\partial \hat y / \partial x_t\|$", *, lang: str = "en") -> Figure:
     """Plot, per model, the gradient reaching each step of the input from an output read after the last step.
 
-    One panel per situation (e.g. at initialisation, after training), side by side with a shared logarithmic
-    y axis, so that a gradient that vanishes on its way back in time shows as a line falling to the left.
+    One panel per situation (e.g. at initialisation, after training), stacked (one column wide, so that a phone
+    shows the figure at half size or more) with shared axes, the y axis logarithmic, so that a gradient that
+    vanishes on its way back in time shows as a line falling to the left.
 
     Parameters
     ----------
@@ -619,7 +622,7 @@ def plot_gradient_flow(panels, title: str | None = None,
     title : str, optional
         Figure title.
     ylabel : str
-        Label of the y axis (of the first panel).
+        Label of the y axis (of every panel).
     lang : {"en", "zh"}, default "en"
         Label language. With "zh" the texts this function draws (titles, axis labels, legends, annotations) are in
         simplified Chinese, drawn with the CJK font companion ships; texts you pass are translated when the
@@ -654,11 +657,11 @@ def plot_gradient_flow(panels, title: str | None = None,
         raise ValueError(f"every series in panels must have the same length T; got lengths {sorted(lengths)}")
     T = lengths.pop()
     t = np.arange(1, T + 1)
-    fig, axes = plt.subplots(1, len(data), figsize=(5.2 * len(data), 4.0), sharey=True, layout="constrained",
-                             squeeze=False)
-    for k, (ax, (name, series)) in enumerate(zip(axes[0], data.items())):
-        _plot_series(series, "step $t$", ylabel if k == 0 else None, title=name, logy=True, baseline=None, ax=ax,
-                     markers=False, x=t, name=f"panels[{name!r}]", x_name="steps", lang=lang)
+    fig, axes = plt.subplots(len(data), 1, figsize=(6.4, 0.4 + 3.3 * len(data)), sharex=True, sharey=True,
+                             layout="constrained", squeeze=False)
+    for k, (ax, (name, series)) in enumerate(zip(axes[:, 0], data.items())):
+        _plot_series(series, "step $t$" if k == len(data) - 1 else None, ylabel, title=name, logy=True,
+                     baseline=None, ax=ax, markers=False, x=t, name=f"panels[{name!r}]", x_name="steps", lang=lang)
     if title:
         fig.suptitle(translate(title, lang), fontsize=_TITLE_SIZE)
     return fig
@@ -754,8 +757,8 @@ def plot_gate_opening(marks=(10, 90), z_max: float = 100.0, title: str | None = 
                       lang: str = "en") -> Figure:
     r"""The sigmoid as a gate opening: :math:`f(z) = \sigma(z)`, and how far a gate stays from shut or open.
 
-    Left, the opening :math:`\sigma(z)` for :math:`|z| \le` ``z_max`` with the gate inputs ``±marks`` marked.
-    Right, on a log scale, the leak :math:`\varepsilon(z) = \sigma(-|z|)`: how much a gate driven by
+    Top, the opening :math:`\sigma(z)` for :math:`|z| \le` ``z_max`` with the gate inputs ``±marks`` marked.
+    Below it, on a log scale, the leak :math:`\varepsilon(z) = \sigma(-|z|)`: how much a gate driven by
     :math:`-|z|` still lets through, and how much one driven by :math:`+|z|` still holds back
     (:math:`1 - \sigma(|z|) = \sigma(-|z|)`), with each mark labelled by its value. This is the set-up of the
     LSTM worked example, whose gate inputs are ±10 and ±90.
@@ -803,7 +806,8 @@ def plot_gate_opening(marks=(10, 90), z_max: float = 100.0, title: str | None = 
     from companion.activations import sigmoid  # numerically stable for any |z|
 
     opening = sigmoid(z)
-    fig, (ax, ax_leak) = plt.subplots(1, 2, figsize=(9.5, 3.6), layout="constrained")
+    # stacked, one column wide: on a phone the figure shrinks by half at most, and its tick labels stay readable
+    fig, (ax, ax_leak) = plt.subplots(2, 1, figsize=(6.4, 6.4), layout="constrained")
     ax.plot(z, opening, color="C0", linewidth=2)
     zr = np.linspace(0.0, z_max, 1001)
     ax_leak.semilogy(zr, sigmoid(-zr), color="C3", linewidth=2)
@@ -815,7 +819,7 @@ def plot_gate_opening(marks=(10, 90), z_max: float = 100.0, title: str | None = 
         ax_leak.plot([m], [eps], "o", color="C1", markersize=5)
         right = m > z_max / 2  # labels of far marks go to the left of the point, inside the axes
         ax_leak.annotate(f"σ(−{m:g}) = {eps:.2e}", (m, eps), textcoords="offset points",
-                         xytext=(-6, 8) if right else (6, 6), ha="right" if right else "left", fontsize=10)
+                         xytext=(-8, -16) if right else (6, 6), ha="right" if right else "left", fontsize=10)
     ax.set_yticks([0, 0.5, 1])
     _style(ax, title="gate opening $f(z) = \\sigma(z)$", xlabel="gate input $z$", ylabel="opening", legend=False,
            lang=lang)

@@ -1,0 +1,81 @@
+"""The chapters' figures as a reader sees them: sharp on high-DPI screens, and plots laid out for a phone.
+
+These tests read the figures stored in the chapters of both editions (``book/*.ipynb``, ``zh/book/*.ipynb``);
+nothing is executed (nbval and tests/figure_regression.py prove that a fresh run draws the same figures).
+
+* **Sharp**: each chapter's imports cell sets ``%config InlineBackend.figure_formats = ["retina"]``, so every
+  figure is stored with twice the pixels of its displayed size, and the displayed size (CSS pixels, what it
+  was at 100 dpi) is stored beside it (``width``/``height`` output metadata, which MyST-NB writes on the
+  ``<img>``). A 2x screen shows it pixel for pixel; a 3x phone, which shows a plot at half its size or less
+  (below), has more than enough pixels too.
+* **Readable on a phone**: a plot (a figure with axes and tick labels, drawn by ``companion.plots`` or by a
+  chapter's own ``plt.subplots``) is at most :data:`MAX_PLOT_WIDTH` CSS pixels wide. On a 390 px phone the
+  text column is 358 px wide, so a plot shows at 358/680 = 53 % of its size or more, and its tick labels (9-10
+  pt, 12.5-13.9 px at 100 dpi) are at least 6.6 px tall (7.3 px for the 10 pt labels of most plots), as on the
+  single-panel plots (6.4 in wide) every chapter had already. Multi-panel plots are stacked in one column
+  to get there (``plot_error_by_position``, ``plot_gate_opening``, ``plot_gradient_flow``, the training curves
+  of ``elman_jordan``), heatmaps take 0.28 in per time step. The diagrams of ``companion.diagrams`` (``draw_*``,
+  no tick labels) are not held to this width: they open full size when tapped (tests/test_browser.py).
+"""
+from __future__ import annotations
+
+import base64
+import io
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from PIL import Image
+
+from conftest import REPO_ROOT, chapter_files
+
+#: The widest a plot may be, in CSS pixels (its width at 100 dpi): see the module docstring.
+MAX_PLOT_WIDTH = 680
+RETINA = '%config InlineBackend.figure_formats = ["retina"]'
+
+CHAPTERS = [REPO_ROOT / f"{doc}.ipynb" for doc in chapter_files(REPO_ROOT)]
+NOTEBOOKS = [p for chapter in CHAPTERS for p in (chapter, REPO_ROOT / "zh" / chapter.relative_to(REPO_ROOT))
+             if p.exists()]
+
+
+def _figures(path: Path):
+    """(cell index, cell source, PNG size in pixels, displayed size in CSS pixels or None) of every stored figure."""
+    nb = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            png = out.get("data", {}).get("image/png")
+            if png is None:
+                continue
+            with Image.open(io.BytesIO(base64.b64decode(png))) as img:
+                size = img.size
+            shown = out.get("metadata", {}).get("image/png", {})
+            yield index, cell.source, size, (shown["width"], shown["height"]) if "width" in shown else None
+
+
+def _name(path: Path) -> str:
+    return str(path.relative_to(REPO_ROOT))
+
+
+def test_every_chapter_of_both_editions_is_checked():
+    assert CHAPTERS and len(NOTEBOOKS) == 2 * len(CHAPTERS), "every chapter and its Chinese twin"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
+def test_figures_are_stored_with_twice_the_pixels_of_their_displayed_size(path):
+    nb = nbformat.read(path, as_version=4)
+    imports = [c for c in nb.cells if c.cell_type == "code" and "import matplotlib.pyplot as plt" in c.source]
+    assert imports and RETINA in imports[0].source, f"{_name(path)}: the imports cell must set {RETINA}"
+    figures = list(_figures(path))
+    assert figures, f"{_name(path)} stores no figure"
+    for index, _, (w, h), shown in figures:
+        assert shown is not None, f"{_name(path)} cell {index}: no displayed size stored (not a retina figure)"
+        assert (w // 2, h // 2) == shown, f"{_name(path)} cell {index}: {w}x{h} px stored for {shown} shown"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
+def test_plots_are_narrow_enough_for_a_phone(path):
+    too_wide = [(index, shown[0]) for index, source, _, shown in _figures(path)
+                if not re.search(r"\bdraw_\w+\(", source) and shown and shown[0] > MAX_PLOT_WIDTH]
+    assert not too_wide, (f"{_name(path)}: plots wider than {MAX_PLOT_WIDTH} CSS px (cell, width): {too_wide}; "
+                          f"stack the panels or narrow the figure")
