@@ -11,7 +11,8 @@ never scrolls sideways as a whole (the overflow in px is reported), and on the p
 - every display equation fits the text column, or it scrolls sideways inside its own box AND shows the hint
   "scroll sideways to see the whole equation" (class ``course-wide`` set by docs/_static/course.js), and its
   equation number does not overlap it;
-- every figure fits the column, and every figure drawn by a cell is a link to its image file at full size;
+- every figure fits the column with the shape it was drawn with (not squashed), and every figure drawn by a cell
+  is a link to its image file at full size;
 - no output shows a raw Markdown table (``|---|`` text).
 
 At 1400 px no code block of a chapter (cell input, solution) scrolls sideways: long lines wrap. A screenshot
@@ -208,6 +209,10 @@ LAYOUT_JS = """() => {
     return {
       src: img.getAttribute('src'),
       fits: fits(img.getBoundingClientRect()),
+      // shown with the shape it was drawn with (a figure narrowed to the column must not keep its height)
+      keeps_shape: !(img.naturalWidth > 0 && img.getBoundingClientRect().height > 0) || Math.abs(
+        (img.getBoundingClientRect().width / img.getBoundingClientRect().height)
+        / (img.naturalWidth / img.naturalHeight) - 1) < 0.02,
       drawn_by_a_cell: img.closest('.cell_output') !== null,
       links_to_itself: link !== null && link.href === img.src,
     };
@@ -282,6 +287,7 @@ def test_page_loads_offline_and_fits_a_phone_and_a_desktop(doc, visit, site_url)
     assert hidden == [], f"{doc}: equations cut on a phone with no hint and no way to scroll to the rest"
     assert [e["text"] for e in phone["equations"] if e["eqno_over_equation"]] == [], f"{doc}: number over equation"
     assert [f["src"] for f in phone["figures"] if not f["fits"]] == [], f"{doc}: figures wider than the column"
+    assert [f["src"] for f in phone["figures"] if not f["keeps_shape"]] == [], f"{doc}: figures squashed"
     unlinked = [f["src"] for f in phone["figures"] if f["drawn_by_a_cell"] and not f["links_to_itself"]]
     assert unlinked == [], f"{doc}: figures that do not open full size"
     assert phone["raw_tables"] == 0, f"{doc}: an output shows a raw Markdown table"
