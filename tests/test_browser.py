@@ -16,7 +16,7 @@ never scrolls sideways as a whole (the overflow in px is reported), and on the p
 - no output shows a raw Markdown table (``|---|`` text).
 
 At 1400 px no code block of a chapter (cell input, solution) scrolls sideways: long lines wrap. A screenshot
-of every page at both widths goes to test-artifacts/screenshots/ (``<page>--phone.png``, ``<page>--desktop.png``,
+of every page at both widths goes to test-artifacts/screenshots/ (``<page>--phone.jpg``, ``<page>--desktop.jpg``,
 cut at MAX_SCREENSHOT_HEIGHT px; git-ignored). Other tests: the sidebar drawer and "On this page" open, close
 and navigate at both widths; tapping a solution's title on a phone opens it; search finds "forget gate" and
 ranks the chapter first for "Jordan" and "teacher forcing"; previous/next links navigate.
@@ -55,6 +55,7 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1400, "height": 900}
 VIEWPORT = PHONE
 MAX_SCREENSHOT_HEIGHT = 6000
+SCREENSHOT_QUALITY = 80
 # any URL except http://127.0.0.1:<port>/... (and data:/blob:/about: URLs, which are never requested)
 NOT_LOCAL = re.compile(r"^(?!http://127\.0\.0\.1[:/])(?!data:|blob:|about:)")
 PAGES = [strip_suffix(doc) for doc in toc_files()]
@@ -108,18 +109,30 @@ def browser():
 
 
 class Visit:
-    """A fresh browser context that blocks and records requests to other hosts, and records console errors."""
+    """A browser page that records console errors and requests to other hosts, which its context blocks.
 
-    def __init__(self, browser, viewport=VIEWPORT):
-        self.context = browser.new_context(viewport=viewport, service_workers="block")
-        self.context.set_default_timeout(TIMEOUT_MS)
+    By default the page gets a fresh browser context of its own. With ``shared`` (a :class:`SharedContext`) it
+    opens a new page in that context instead, so that the pages of a pass share the browser's HTTP cache (the
+    theme's scripts, MathJax and its fonts are fetched once); its records start empty all the same.
+    """
+
+    def __init__(self, browser, viewport=VIEWPORT, shared=None):
+        self.shared = shared
         self.foreign: list[str] = []
         self.blocked: list[str] = []
         self.errors: list[str] = []
-        # Only requests that do NOT go to 127.0.0.1 are routed (the regex is matched inside the browser driver,
-        # so local requests do not make a round trip through Python): each is recorded and aborted.
-        self.context.route(NOT_LOCAL, self._route)
+        if shared is None:
+            self.context = browser.new_context(viewport=viewport, service_workers="block")
+            self.context.set_default_timeout(TIMEOUT_MS)
+            # Only requests that do NOT go to 127.0.0.1 are routed (the regex is matched inside the browser
+            # driver, so local requests do not make a round trip through Python): each is recorded and aborted.
+            self.context.route(NOT_LOCAL, self._route)
+        else:
+            self.context = shared.context
+            shared.visit = self  # the shared context's route records into this page's lists from now on
         self.page = self.context.new_page()
+        if shared is not None:
+            self.page.set_viewport_size(viewport)
         self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(f"console: {msg.text}"))
         self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
         self.page.on("requestfailed", self._failed)
@@ -152,12 +165,55 @@ class Visit:
             self.errors.append(f"HTTP {response.status}: {response.url}")
 
     def close(self):
+        if self.shared is None:
+            self.context.close()
+        else:
+            self.page.close()
+            self.shared.visit = None
+
+
+class SharedContext:
+    """One browser context for many :class:`Visit` pages (one after the other), blocking requests to other hosts
+    and recording them in the current visit's lists."""
+
+    def __init__(self, browser):
+        self.context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.visit: Visit | None = None
+        self.stray: list[str] = []  # requests to other hosts while no visit was open
+        self.context.route(NOT_LOCAL, self._route)
+
+    def _route(self, route):
+        if self.visit is not None:
+            self.visit._route(route)
+        else:
+            self.stray.append(route.request.url)
+            route.abort("blockedbyclient")
+
+    def close(self):
         self.context.close()
+
+
+@pytest.fixture(scope="module")
+def shared_context(browser):
+    shared = SharedContext(browser)
+    yield shared
+    shared.close()
+    assert shared.stray == [], "requests left 127.0.0.1"
 
 
 @pytest.fixture
 def visit(browser, site_url):
     v = Visit(browser)
+    yield v
+    v.close()
+    assert v.foreign == [], "requests left 127.0.0.1"
+
+
+@pytest.fixture
+def page_visit(browser, site_url, shared_context):
+    """Like ``visit``, in the context the page-by-page tests share (their common files come from the cache)."""
+    v = Visit(browser, shared=shared_context)
     yield v
     v.close()
     assert v.foreign == [], "requests left 127.0.0.1"
@@ -232,13 +288,23 @@ LAYOUT_JS = """() => {
 
 def _screenshot(page, doc: str, width_name: str, width: int):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    # the whole page, cut at MAX_SCREENSHOT_HEIGHT px (full-page shots of long pages take tens of seconds)
+    # the whole page, cut at MAX_SCREENSHOT_HEIGHT px (full-page shots of long pages take tens of seconds), as
+    # JPEG: Chromium encodes it in about two thirds of the time of a PNG, and text stays legible at this quality
     height = min(page.evaluate("() => document.documentElement.scrollHeight"), MAX_SCREENSHOT_HEIGHT)
     page.screenshot(
-        path=str(SCREENSHOTS / f"{doc.replace('/', '__')}--{width_name}.png"),
+        path=str(SCREENSHOTS / f"{doc.replace('/', '__')}--{width_name}.jpg"),
+        type="jpeg",
+        quality=SCREENSHOT_QUALITY,
         full_page=True,
         clip={"x": 0, "y": 0, "width": width, "height": height},
     )
+
+
+def _resize(page, viewport):
+    """Resize the page and wait until course.js has re-checked the equations for the new width."""
+    page.evaluate("() => { document.documentElement.dataset.courseMath = 'resizing'; }")
+    page.set_viewport_size(viewport)
+    page.wait_for_function("() => document.documentElement.dataset.courseMath === 'checked'")
 
 
 def _check_loaded_page(page, where: str):
@@ -265,7 +331,8 @@ def _check_loaded_page(page, where: str):
 
 
 @pytest.mark.parametrize("doc", PAGES)
-def test_page_loads_offline_and_fits_a_phone_and_a_desktop(doc, visit, site_url):
+def test_page_loads_offline_and_fits_a_phone_and_a_desktop(doc, page_visit, site_url):
+    visit = page_visit
     page = visit.page
     page.goto(f"{site_url}/{doc}.html", wait_until="load")
     _check_loaded_page(page, doc)
@@ -293,8 +360,7 @@ def test_page_loads_offline_and_fits_a_phone_and_a_desktop(doc, visit, site_url)
     assert phone["raw_tables"] == 0, f"{doc}: an output shows a raw Markdown table"
 
     # desktop: the same page, resized
-    page.set_viewport_size(DESKTOP)
-    page.wait_for_timeout(400)  # course.js re-checks the equations 150 ms after a resize
+    _resize(page, DESKTOP)
     _screenshot(page, doc, "desktop", DESKTOP["width"])
     desktop = page.evaluate(LAYOUT_JS)
     assert desktop["overflow"] <= 0, f"{doc} scrolls sideways by {desktop['overflow']} px at {DESKTOP['width']} px"
@@ -489,8 +555,7 @@ def test_chinese_pages_load_offline_with_math_images_and_chinese_text(browser, s
             _wait_for_mathjax(page)
             assert page.evaluate(CJK_RENDERED_JS), f"zh/{doc}: Chinese characters are drawn as empty boxes"
             _screenshot(page, f"zh/{doc}", "desktop", DESKTOP["width"])
-            page.set_viewport_size(PHONE)
-            page.wait_for_timeout(400)
+            _resize(page, PHONE)
             phone = page.evaluate(LAYOUT_JS)
             assert phone["overflow"] <= 0, f"zh/{doc} scrolls sideways by {phone['overflow']} px on a phone"
             _screenshot(page, f"zh/{doc}", "phone", PHONE["width"])

@@ -112,14 +112,21 @@
     solutionTitlesOpenSolutions();
     figuresOpenFullSize();
     switcherKeepsThePlace();
+    // data-course-math="checked" on <html> says the equations have been measured at the current width (the
+    // browser tests wait for it, after typesetting and after a resize)
+    let typeset = !document.querySelector("script[src*='mathjax']");
     whenMathIsTypeset(() => {
+      typeset = true;
       markWideEquations();
       document.documentElement.dataset.courseMath = "checked";
     });
     let pending = null;
     window.addEventListener("resize", () => {
       clearTimeout(pending);
-      pending = setTimeout(markWideEquations, 150);
+      pending = setTimeout(() => {
+        markWideEquations();
+        if (typeset) document.documentElement.dataset.courseMath = "checked";
+      }, 150);
     });
   }
 
