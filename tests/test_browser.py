@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import http.server
 import re
+import sys
 import threading
 import urllib.parse
 from pathlib import Path
@@ -73,13 +74,20 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A browser that closes a page cancels the requests in flight: not an error of the site."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @pytest.fixture(scope="module")
 def site_url(site_build):
     """Serve the built HTML folder on 127.0.0.1 (free port) for the duration of the module."""
     if not (site_build.html / "index.html").exists():
         pytest.fail(f"the site was not built:\n{site_build.log[-3000:]}", pytrace=False)
     handler = functools.partial(_QuietHandler, directory=str(site_build.html))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
