@@ -1,6 +1,7 @@
 r"""Every number on a page is vouched for: the check behind tests/test_page_numbers.py.
 
-A chapter (``book/*.ipynb``) may quote a number in its prose (markdown cells, solutions included) only if
+A chapter (``book/*.ipynb``) may quote a number in its prose (markdown cells, solutions included, and the
+captions of its figures, ``mystnb: figure: caption`` of a code cell) only if
 
 1. a cell of the same notebook printed it: some number in the stored outputs (``stream`` text, ``text/plain``,
    ``text/markdown``), rounded to the digits the prose shows, equals it; or
@@ -292,9 +293,11 @@ def unvouched(path: Path, registry: dict | None = None) -> list[Claim]:
     registered = {_canonical(str(e["number"])) for e in registry.get(path.name, [])}
     missing = []
     for i, cell in enumerate(notebook["cells"]):
-        if cell["cell_type"] != "markdown":
-            continue
-        for claim in claims_in("".join(cell["source"]), i):
+        if cell["cell_type"] == "markdown":
+            text = "".join(cell["source"])
+        else:  # the caption of the figure a code cell draws is prose on the page too
+            text = str(cell.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("caption") or "")
+        for claim in claims_in(text, i):
             if claim.value in printed_set or claim.value in code or claim.key in registered:
                 continue
             if any(rounds_to(p, claim) for p in printed):

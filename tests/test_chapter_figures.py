@@ -9,10 +9,11 @@ nothing is executed (nbval and tests/figure_regression.py prove that a fresh run
   ``<img>``). A 2x screen shows it pixel for pixel; a 3x phone, which shows a plot at half its size or less
   (below), has more than enough pixels too.
 * **Readable on a phone**: a plot (a figure with axes and tick labels, drawn by ``companion.plots`` or by a
-  chapter's own ``plt.subplots``) is at most :data:`MAX_PLOT_WIDTH` CSS pixels wide. On a 390 px phone the
-  text column is 358 px wide, so a plot shows at 358/680 = 53 % of its size or more, and its tick labels (9-10
-  pt, 12.5-13.9 px at 100 dpi) are at least 6.6 px tall (7.3 px for the 10 pt labels of most plots), as on the
-  single-panel plots (6.4 in wide) every chapter had already. Multi-panel plots are stacked in one column
+  chapter's own ``plt.subplots``) is at most :data:`MAX_PLOT_WIDTH` CSS pixels wide. On a 390 px phone a
+  figure is shown 342 px wide (measured in Chromium), so a plot shows at 342/680 = 50 % of its size or more
+  (52-53 % for today's plots, 651-671 px), and its tick labels (9-10 pt, 12.5-13.9 px at 100 dpi) are shown
+  at a font size of 6.3 px or more (7.3 px for the 10 pt labels of the 651 px plots), as on the single-panel plots
+  (6.4 in wide) every chapter had already; before, the two-panel plots showed theirs at 4.2-5.0 px. Multi-panel plots are stacked in one column
   to get there (``plot_error_by_position``, ``plot_gate_opening``, ``plot_gradient_flow``, the training curves
   of ``elman_jordan``), heatmaps take 0.28 in per time step. The diagrams of ``companion.diagrams`` (``draw_*``,
   no tick labels) are not held to this width: they open full size when tapped (tests/test_browser.py).
@@ -79,3 +80,21 @@ def test_plots_are_narrow_enough_for_a_phone(path):
                 if not re.search(r"\bdraw_\w+\(", source) and shown and shown[0] > MAX_PLOT_WIDTH]
     assert not too_wide, (f"{_name(path)}: plots wider than {MAX_PLOT_WIDTH} CSS px (cell, width): {too_wide}; "
                           f"stack the panels or narrow the figure")
+
+
+def test_every_figure_a_chapter_draws_has_a_label_and_a_caption():
+    """Each cell that draws a figure names it and captions it in its metadata (``mystnb: figure: {name,
+    caption}``; MyST-NB makes the output a numbered figure, tests/test_site_build.py checks the built pages);
+    the names are ``fig-...`` and unique in the book, so that ``{numref}`fig-...``` finds one figure."""
+    names = []
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or not any("image/png" in o.get("data", {}) for o in cell.outputs):
+                continue
+            figure = cell.metadata.get("mystnb", {}).get("figure", {})
+            assert figure.get("name", "").startswith("fig-") and figure.get("caption"), (
+                f"{_name(path)} cell {index}: a figure cell needs mystnb: figure: name: fig-..., caption: ...")
+            if "zh" not in path.relative_to(REPO_ROOT).parts:
+                names.append(figure["name"])
+    assert len(names) == len(set(names)), f"figure names used twice: {sorted(n for n in names if names.count(n) > 1)}"

@@ -3,8 +3,9 @@
 For every page of ``_toc.yml`` the Chinese edition has ``zh/`` + the same path, listed in ``zh/_toc.yml`` at the
 same place (same part, same parent, same order). A notebook twin has the same cells (count, types, order, cell
 metadata), the same code after the declared differences of ``tools/editions.py`` (today ``LANG = "zh"``, commented in Chinese), the
-same printed outputs (text; images may differ), and in each markdown cell the same MyST and exercise/solution
-labels, cross-reference targets, cited keys and formulas. A markdown page's twin has the same labels, targets,
+same printed outputs (text; images may differ), the same figure labels (``mystnb.figure.name``) with their
+captions translated, and in each markdown cell the same MyST and exercise/solution labels, cross-reference
+targets, cited keys and formulas. A markdown page's twin has the same labels, targets,
 citations and formulas. The comparison is ``tools/editions.py check``'s.
 
 While the translation lands page by page, :data:`PENDING_TRANSLATION` lists the pages that have no twin yet. A
@@ -230,3 +231,47 @@ def test_sync_refuses_a_different_structure_and_changes_nothing(tmp_path, monkey
         editions.sync(zh)
     assert zh.read_bytes() == before
     assert editions.main(["sync", str(zh)]) == 1
+
+
+# -------------------------------------------------- figure captions: translated text, untranslated label
+EN_CAPTION = "The gate opening $\\sigma(z)$; compare {numref}`fig-trace`."
+ZH_CAPTION = "门被打开的程度 $\\sigma(z)$；请与{numref}`fig-trace`比较。"
+
+
+def _figure(caption, name="fig-gate-opening"):
+    cell = _code("plt.show()", "")
+    cell.metadata["mystnb"] = {"figure": {"name": name, "caption": caption}}
+    if caption is None:
+        del cell.metadata["mystnb"]["figure"]["caption"]
+    return cell
+
+
+def test_a_translated_figure_caption_passes_and_sync_keeps_it(tmp_path, monkeypatch):
+    _, zh = _pair(tmp_path, [_figure(EN_CAPTION)], [_figure(ZH_CAPTION)], monkeypatch)
+    assert editions.notebook_mismatches(zh) == []
+    assert editions.sync(zh) == 0
+    assert nbformat.read(zh, as_version=4).cells[0].metadata["mystnb"]["figure"]["caption"] == ZH_CAPTION
+
+
+@pytest.mark.parametrize("zh_cell, expected", [
+    (_figure(ZH_CAPTION, name="fig-men"), "metadata"),  # the label is not translated
+    (_figure(EN_CAPTION), "caption not translated"),
+    (_figure(None), "caption missing"),
+    (_figure(ZH_CAPTION.replace("\\sigma(z)", "\\sigma(x)")), "caption: math"),
+    (_figure(ZH_CAPTION.replace("fig-trace", "fig-other")), "caption: references"),
+])
+def test_figure_caption_and_label_drift_is_reported(tmp_path, monkeypatch, zh_cell, expected):
+    _, zh = _pair(tmp_path, [_figure(EN_CAPTION)], [zh_cell], monkeypatch)
+    problems = editions.notebook_mismatches(zh)
+    assert len(problems) == 1 and expected in problems[0], problems
+
+
+def test_sync_carries_a_new_label_keeps_the_translated_caption_and_brings_a_new_one_in_english(tmp_path, monkeypatch):
+    en, zh = _pair(tmp_path, [_figure(EN_CAPTION, name="fig-renamed"), _figure("A second figure.", name="fig-b")],
+                   [_figure(ZH_CAPTION), _code("plt.show()", "")], monkeypatch)
+    assert editions.sync(zh) == 2
+    first, second = (c.metadata["mystnb"]["figure"] for c in nbformat.read(zh, as_version=4).cells)
+    assert first == {"name": "fig-renamed", "caption": ZH_CAPTION}
+    assert second == {"name": "fig-b", "caption": "A second figure."}
+    problems = editions.notebook_mismatches(zh)
+    assert len(problems) == 1 and "cell 1" in problems[0] and "not translated" in problems[0], problems

@@ -91,6 +91,14 @@ def test_a_typed_number_is_caught_and_a_printed_or_set_one_is_not(tmp_path):
     assert pn.unvouched(path, registry={"page.ipynb": [{"number": "0.27", "test": "x"}]}) == []
 
 
+def test_a_figure_caption_is_prose_too(tmp_path):
+    path = _notebook(tmp_path, "A figure:", "plot(steps=400)", "error 0.3125\n")
+    nb = json.loads(path.read_text())
+    nb["cells"][1]["metadata"] = {"mystnb": {"figure": {"name": "fig-x", "caption": "After 400 steps, 0.31 (not 0.27)."}}}
+    path.write_text(json.dumps(nb))
+    assert [c.text for c in pn.unvouched(path, registry={})] == ["0.27"]
+
+
 def test_registry_entries_must_name_a_real_test_containing_the_number(tmp_path):
     book = tmp_path / "book"
     book.mkdir()

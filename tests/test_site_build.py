@@ -5,7 +5,8 @@ test_browser.py; English at the root of the site, Chinese in zh/): ``jupyter-boo
 of each must report zero warnings, serve MathJax from the build, load no script, stylesheet, font or image from
 another host, and give notebook pages their launch, download, repository and issue buttons. Every page of
 each edition links to its twin in the other edition, and the Chinese pages are Chinese (``lang="zh-CN"``,
-the themes' Chinese interface strings, a search index that knows the course's Chinese terms).
+the themes' Chinese interface strings, a search index that knows the course's Chinese terms). Every figure a
+chapter draws is numbered per chapter and captioned ("Figure 4.1: ...", "图 4.1：...").
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ EDITIONS = editions()
 OTHER = {"en": "zh", "zh": "en"}
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
 EXERCISE = {"en": "Exercise", "zh": "练习"}
+FIGURE = {"en": ("Figure ", ": "), "zh": ("图 ", "：")}  # "Figure 4.1: caption", "图 4.1：图注"
 
 
 def page_html(site_build, docname: str) -> Path:
@@ -242,6 +244,50 @@ def test_exercises_are_numbered_per_chapter_and_every_reference_resolves(site_bu
             elif re.search(rf"\b{word}\b", text):
                 raise AssertionError(f"{path.name}: {text!r} links to {href}, which is not an exercise")
     assert checked >= len(numbers), "every exercise is linked at least from its solution"
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_every_figure_a_chapter_draws_is_numbered_and_captioned(site_builds, edition):
+    """Every image a chapter's cells draw is a numbered figure with a caption: "Figure N.k: ..." in chapter N
+    ("图 N.k：..." in Chinese), k = 1, 2, ... in page order. Its id is the label the notebook gives it
+    (``mystnb: figure: name``, the same in both editions: tools/editions.py), and every link to a figure (a
+    {numref} in the text) says its number."""
+    site_build = site_builds[edition]
+    word, separator = FIGURE[edition]
+    english = chapter_files(book_root())
+    numbers = {}  # (html path, figure id) -> "N.k"
+    for doc in chapter_docs(site_build):
+        n = english.index(doc) + 1
+        page = soup(page_html(site_build, doc))
+        images = page.select("article .cell_output img")
+        assert images, f"{doc} draws no figure"
+        figures = [img.find_parent("figure") for img in images]
+        assert None not in figures, f"{doc}: images drawn by a cell without a figure caption: " + str(
+            [img["src"] for img, fig in zip(images, figures) if fig is None])
+        for k, figure in enumerate(figures, 1):
+            number = figure.select_one("figcaption .caption-number")
+            text = figure.select_one("figcaption .caption-text")
+            assert number is not None and number.get_text() == f"{word}{n}.{k}{separator}", (
+                f"{doc}: figure {k} is numbered {number.get_text() if number else None!r}")
+            assert text is not None and len(text.get_text(strip=True)) > 20, f"{doc}: figure {n}.{k} has no caption"
+            numbers[(page_html(site_build, doc).resolve(), figure["id"])] = f"{n}.{k}"
+        nb = json.loads((site_build.root / f"{doc}.ipynb").read_text(encoding="utf-8"))
+        labels = [c["metadata"]["mystnb"]["figure"]["name"] for c in nb["cells"] if c["cell_type"] == "code"
+                  and any("image/png" in o.get("data", {}) for o in c.get("outputs", []))]
+        assert [figure["id"] for figure in figures] == labels, f"{doc}: figure ids are not the notebook's labels"
+    checked = 0
+    other = site_build.html / "zh" if edition == "en" else None  # the English site holds the Chinese one
+    for path in sorted(site_build.html.rglob("*.html")):
+        if other is not None and other in path.parents:
+            continue
+        for a in soup(path).select("article a[href*='#']:not(.headerlink)"):  # not the figure's own permalink
+            href = a["href"]
+            target = (path.parent / href.split("#")[0]).resolve() if not href.startswith("#") else path.resolve()
+            key = (target, href.split("#", 1)[1])
+            if key in numbers:
+                checked += 1
+                assert a.get_text(" ", strip=True) == f"{word}{numbers[key]}", f"{path.name}: link {href} says {a.get_text()!r}"
+    assert checked >= 2, "the chapters refer to their figures by {numref} (lstm_variants does, twice)"
 
 
 @pytest.mark.parametrize("edition", EDITIONS)

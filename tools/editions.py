@@ -11,12 +11,15 @@ Usage (from the repository root)::
     python tools/editions.py check [zh/book/lstm_gates.ipynb ...]  # report every mismatch (default: all of zh/)
 
 ``sync`` rewrites the Chinese notebook's code cells (source and cell metadata) from its English twin with the
-declared differences applied, and keeps its markdown cells and its stored outputs; it refuses, changing
+declared differences applied, and keeps its markdown cells, its stored outputs and its translated figure
+captions (a caption the Chinese cell lacks is copied in English, for ``check`` to report until it is translated); it refuses, changing
 nothing, when the cell structure differs (count, types or order of the cells). Re-execute the notebook after a
 sync that changed code (``cd zh/book && jupyter nbconvert --to notebook --execute --inplace X.ipynb``).
 
 ``check`` compares each Chinese notebook with its twin and prints every mismatch: cell structure, code after the
-declared differences, cell metadata (apart from the execution timestamps), MyST and exercise/solution labels,
+declared differences, cell metadata (apart from the execution timestamps and the translated figure captions,
+:data:`TRANSLATED_METADATA`: a caption must be there, be Chinese and keep its formulas and cross-references;
+the figure's name, its label, must be the English one), MyST and exercise/solution labels,
 cross-reference targets, cited keys, the mathematics of each markdown cell, and the text outputs of each code
 cell (images may differ: the Chinese figures have Chinese labels). It exits 1 if there is any.
 ``tests/test_editions.py`` runs the same comparison for every page of the book.
@@ -47,6 +50,11 @@ DECLARED: list[tuple[re.Pattern, str]] = [
 
 #: Cell metadata that a run of the notebook writes, and so may differ between the twins.
 VOLATILE_METADATA = ("execution",)
+#: Cell metadata that is translated, as key paths: the caption of the figure a code cell draws (MyST-NB's
+#: ``mystnb: {figure: {caption, name}}``). The figure's ``name`` (its label, the target of ``{numref}``) is not
+#: translated: it must be the same in both editions, like every other label.
+TRANSLATED_METADATA: tuple[tuple[str, ...], ...] = (("mystnb", "figure", "caption"),)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 class EditionsError(Exception):
@@ -71,8 +79,51 @@ def to_zh(source: str) -> str:
     return source
 
 
+def _get(metadata, path: tuple[str, ...]):
+    """The value at a key path of (nested) cell metadata, or None."""
+    for key in path:
+        if not hasattr(metadata, "get"):
+            return None
+        metadata = metadata.get(key)
+    return metadata
+
+
+def _set(metadata: dict, path: tuple[str, ...], value) -> None:
+    """Put ``value`` at a key path of cell metadata (None removes it), creating the dicts on the way."""
+    *parents, last = path
+    for key in parents:
+        metadata = metadata.setdefault(key, {})
+    if value is None:
+        metadata.pop(last, None)
+    else:
+        metadata[last] = value
+
+
 def _stable_metadata(metadata) -> dict:
-    return {k: v for k, v in dict(metadata).items() if k not in VOLATILE_METADATA}
+    """Cell metadata that must be equal in both editions: without run timestamps and translated texts."""
+    stable = copy.deepcopy({k: v for k, v in dict(metadata).items() if k not in VOLATILE_METADATA})
+    for path in TRANSLATED_METADATA:
+        _set(stable, path, None)
+    return stable
+
+
+def translated_metadata_mismatches(en_metadata, zh_metadata) -> list[str]:
+    """How the translated metadata (figure captions) of a Chinese cell falls short of its English twin's."""
+    problems = []
+    for path in TRANSLATED_METADATA:
+        key = ".".join(path)
+        en, zh = _get(en_metadata, path), _get(zh_metadata, path)
+        if en is None and zh is None:
+            continue
+        if en is None:
+            problems.append(f"{key} {zh!r}: the English cell has none")
+        elif zh is None:
+            problems.append(f"{key} missing: translate the English one, {en!r}")
+        elif not _CJK.search(str(zh)):
+            problems.append(f"{key} not translated: {zh!r}")
+        else:
+            problems += [f"{key}: {d}" for d in markdown_facts(str(zh)).differences(markdown_facts(str(en)))]
+    return problems
 
 
 def structure_mismatches(en, zh) -> list[str]:
@@ -205,6 +256,7 @@ def notebook_mismatches(zh_path: Path) -> list[str]:
         if _stable_metadata(a.metadata) != _stable_metadata(b.metadata):
             problems.append(f"{where}: metadata {_stable_metadata(b.metadata)} != English "
                             f"{_stable_metadata(a.metadata)}")
+        problems += [f"{where}: {p}" for p in translated_metadata_mismatches(a.metadata, b.metadata)]
         if a.cell_type == "code":
             if b.source != to_zh(a.source):
                 problems.append(f"{where}: code differs from the English cell beyond the declared differences "
@@ -258,6 +310,9 @@ def sync(zh_path: Path) -> int:
             metadata.pop(key, None)
             if key in b.metadata:
                 metadata[key] = b.metadata[key]
+        for path in TRANSLATED_METADATA:  # keep a translation; where there is none yet, the English text
+            if _get(a.metadata, path) is not None and _get(b.metadata, path) is not None:
+                _set(metadata, path, copy.deepcopy(_get(b.metadata, path)))
         if b.source != source or dict(b.metadata) != dict(metadata):
             b.source, b.metadata = source, metadata
             changed += 1

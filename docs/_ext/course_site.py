@@ -31,6 +31,11 @@
    ``GITHUB_SERVER_URL``) replace ``repository.url`` of _config.yml, and ``GITHUB_SHA`` becomes the ref the
    launch buttons open, so Colab and Binder open the notebook of the commit the page was built from. The
    Pages workflow (GitHub Actions) sets all three; a local build keeps _config.yml's placeholder.
+9. Numbered figure captions read "Figure 4.1: ..." (Chinese "图 4.1：..."): ``numfig_format`` in each project's
+   _config.yml gives "Figure %s" / "图 %s" (also the text of a ``{numref}``), and :class:`CourseHTMLTranslator`
+   puts ``course_caption_separator`` (": " / "：") between the number and the caption, where Sphinx puts a space.
+   A chapter's figures are code-cell outputs made figures by MyST-NB's cell metadata
+   ``mystnb: {figure: {name, caption}}``.
 """
 from __future__ import annotations
 
@@ -48,6 +53,7 @@ from sphinx import addnodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+from sphinx.writers.html5 import HTML5Translator
 
 logger = logging.getLogger(__name__)
 
@@ -576,6 +582,23 @@ def _mark_links_to_the_twin(app, doctree, docname):
             ref["reftitle"] = twin["untranslated"]
 
 
+class CourseHTMLTranslator(HTML5Translator):
+    """Sphinx's HTML translator, with ``course_caption_separator`` after the number of a figure's caption.
+
+    Sphinx writes ``<span class="caption-number">Figure 4.1 </span>``; this writes ``Figure 4.1: `` (or, with
+    the Chinese edition's separator "：", ``图 4.1：``). Tables and code blocks keep Sphinx's form. pydata-sphinx-theme adds its own mixin to whatever translator is registered.
+    """
+
+    def add_fignumber(self, node) -> None:
+        start = len(self.body)
+        super().add_fignumber(node)
+        separator = self.config.course_caption_separator
+        if (separator and len(self.body) - start == 3  # '<span class="caption-number">', 'Figure 4.1 ', '</span>'
+                and self.builder.env.domains["std"].get_enumerable_node_type(node) == "figure"):
+            number = self.body[start + 1].rstrip()
+            self.body[start + 1] = number + separator
+
+
 def setup(app):
     from pybtex.plugin import register_plugin
 
@@ -584,6 +607,9 @@ def setup(app):
     # site relative to this site, "lang", "label", "title" of the switcher, and for the Chinese edition
     # "fallback": true, "untranslated": the tooltip of a link to an English page, "references": docname}
     app.add_config_value("course_twin", None, "html", types=[dict, type(None)])
+    # what follows the number of a figure's caption: "Figure 4.1: ..." (9. above)
+    app.add_config_value("course_caption_separator", ": ", "html", types=[str])
+    app.set_translator("html", CourseHTMLTranslator, override=True)
     app.connect("config-inited", _configure)
     app.connect("html-page-context", _add_language_switch)
     app.connect("env-get-outdated", _outdated_when_the_twin_changes)
