@@ -132,7 +132,7 @@ ZH: dict[str, str] = {
     "ln 2 x share of right-context labels": "ln 2 × 需要右侧上下文的标签所占比例",
     "Slot filling: one direction vs two": "槽填充：单向与双向",
     # lstm_gates
-    "The worked example: linear g and h": "手算示例：线性的 g 和 h",
+    "The worked example: linear g and h": "算例：线性的 g 和 h",
     "The same weights with tanh g and h": "同样的权重，g 和 h 换成 tanh",
     # bptt
     "no clipping": "不裁剪",
