@@ -598,8 +598,9 @@ def _switch(page) -> None:
 
 @pytest.mark.parametrize("width", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_language_switcher_opens_the_same_page_in_the_other_edition(browser, site_url, width):
-    """From an English page, the switcher opens the Chinese twin and back, keeping the #section; on the search
-    page it keeps the query. Visible and working at a phone's and a desktop's width."""
+    """From an English page, the switcher opens the Chinese twin and back, keeping a #target with a label (the
+    same id in both editions: here an exercise); on the search page it keeps the query. Visible and working at a
+    phone's and a desktop's width. (A section without a label: the next test.)"""
     twins = [p for p in ZH_PAGES if p in PAGES]
     doc = next((p for p in ("book/lstm_gates", "book/deep_rnn") if p in twins), twins[0])
     v = Visit(browser, viewport=width)
@@ -611,12 +612,12 @@ def test_language_switcher_opens_the_same_page_in_the_other_edition(browser, sit
         assert urllib.parse.urlsplit(page.url).path == f"/zh/{doc}.html"
         assert page.evaluate("() => document.documentElement.lang") == "zh-CN"
         assert page.locator("a.course-lang-switch:visible").inner_text().strip() == "English"
-        section = page.evaluate("() => document.querySelector('article section[id] section[id]')?.id || ''")
-        if section:
-            page.goto(f"{site_url}/zh/{doc}.html#{section}", wait_until="load")
+        label = page.evaluate("() => document.querySelector('article [id^=\"ex-\"]')?.id || ''")
+        assert label, f"zh/{doc} has no exercise label"
+        page.goto(f"{site_url}/zh/{doc}.html#{label}", wait_until="load")
         _switch(page)
         parts = urllib.parse.urlsplit(page.url)
-        assert parts.path == f"/{doc}.html" and parts.fragment == section
+        assert (parts.path, parts.query, parts.fragment) == (f"/{doc}.html", "", label)
         assert page.evaluate("() => document.documentElement.lang") == "en"
 
         page.goto(f"{site_url}/search.html?q=gate", wait_until="load")
@@ -625,6 +626,52 @@ def test_language_switcher_opens_the_same_page_in_the_other_edition(browser, sit
         parts = urllib.parse.urlsplit(page.url)
         assert parts.path == "/zh/search.html" and urllib.parse.parse_qs(parts.query) == {"q": ["gate"]}
         _search_done(page)
+        assert v.errors == []
+    finally:
+        v.close()
+    assert v.foreign == []
+
+
+SECTION_IDS = "() => [...document.querySelectorAll('article section[id]')].map(s => s.id)"
+
+
+def _switch_in_place(page) -> None:
+    """Click the switcher where the reader is: Playwright's own click first scrolls the (sticky) header link
+    "into view", which moves the page under a reader who never scrolled."""
+    page.wait_for_load_state("networkidle")
+    with page.expect_navigation(wait_until="load"):
+        page.evaluate("() => [...document.querySelectorAll('a.course-lang-switch')].find(a => a.offsetParent).click()")
+
+
+SECTION_IN_VIEW = ("(id) => { const t = document.getElementById(id).getBoundingClientRect().top;"
+                   " return t > -5 && t < window.innerHeight / 2; }")
+
+
+def test_language_switcher_keeps_the_section_the_reader_is_in(browser, site_url):
+    """A reader who scrolled to a section whose id differs between the editions (no label: the id comes from
+    the title) lands in the same section of the twin, both ways, with a clean address (#the twin's id)."""
+    doc = next(p for p in ("book/lstm_gates", "book/deep_rnn") if p in ZH_PAGES)
+    v = Visit(browser, viewport=DESKTOP)
+    try:
+        page = v.page
+        page.goto(f"{site_url}/zh/{doc}.html", wait_until="load")
+        zh_ids = page.evaluate(SECTION_IDS)
+        page.goto(f"{site_url}/{doc}.html", wait_until="load")
+        _wait_for_mathjax(page)
+        en_ids = page.evaluate(SECTION_IDS)
+        assert len(en_ids) == len(zh_ids)
+        k = next(i for i in range(2, len(en_ids)) if en_ids[i] != zh_ids[i])  # an unlabeled section, not the first
+        page.evaluate("(id) => document.getElementById(id).scrollIntoView()", en_ids[k])
+        _switch_in_place(page)
+        _wait_for_mathjax(page)
+        parts = urllib.parse.urlsplit(page.url)
+        assert (parts.path, parts.query, parts.fragment) == (f"/zh/{doc}.html", "", zh_ids[k])
+        page.wait_for_function(SECTION_IN_VIEW, arg=zh_ids[k])
+        _switch_in_place(page)  # back, from the #hash this time
+        _wait_for_mathjax(page)
+        parts = urllib.parse.urlsplit(page.url)
+        assert (parts.path, parts.query, parts.fragment) == (f"/{doc}.html", "", en_ids[k])
+        page.wait_for_function(SECTION_IN_VIEW, arg=en_ids[k])
         assert v.errors == []
     finally:
         v.close()

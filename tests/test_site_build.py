@@ -379,6 +379,18 @@ def test_every_page_links_to_the_same_page_in_the_other_edition(site_builds, edi
     assert twins >= 3, "the two editions share at least the first page, the search page and the index"
 
 
+def test_twin_pages_have_the_same_sections_in_the_same_order(site_builds):
+    """The language switcher takes a reader to the section at the same position in the twin (course.js): a
+    section without a label has an id made from its title, different in each edition, so the position is what
+    both editions share."""
+    en, zh = site_builds["en"], site_builds["zh"]
+    shared = [p for p in all_pages(en) if p in all_pages(zh) and p not in ("search", "genindex")]
+    assert len(shared) >= 10
+    for page in shared:
+        counts = [len(soup(page_html(b, page)).select("article section[id]")) for b in (en, zh)]
+        assert counts[0] == counts[1], f"{page}: {counts[0]} sections in English, {counts[1]} in Chinese"
+
+
 @pytest.mark.parametrize("edition", EDITIONS)
 def test_pages_declare_their_language_and_use_its_interface_strings(site_builds, edition):
     site_build = site_builds[edition]

@@ -18,7 +18,9 @@
 6. Two editions, one site (``course_twin`` in each project's _config.yml: English at the root, Chinese in zh/):
    every page gets a language switcher in its header (``docs/_templates/course-language-switch.html``) that
    opens the same page in the other edition through a relative link, and a ``<link rel="alternate"
-   hreflang>``. A page the other edition does not have yet links to that edition's first page. In the Chinese
+   hreflang>``; ``course.js`` keeps the reader's place: the search query, the #target, and the section the
+   reader is in by its position (an unlabeled section's id differs between editions). A page the other
+   edition does not have yet links to that edition's first page. In the Chinese
    edition (``fallback``) a link, {doc}, {term}, {ref}, {py:func}... or citation whose target is not translated
    yet opens the English page: Markdown links, {doc} and citations here, the rest through intersphinx with the
    English build's objects.inv (a local file: offline). Such links are marked (EN). Chapter N keeps its

@@ -77,15 +77,64 @@
     });
   }
 
+  // The sections of a page, in document order. Twins have the same sections in the same order (a site test
+  // checks it), but a section without a label gets an id made from its title, which differs between editions.
+  function pageSections() {
+    return [...document.querySelectorAll("article section[id]")];
+  }
+
+  // Where the reader is, for the twin page: a #target that is not a section (an exercise, an equation: labels,
+  // the same in both editions) is kept, with the position of its section as a fallback; a section (the #target,
+  // or else the last one whose title has scrolled past the top quarter of the window) is passed by its position
+  // alone, since its id may come from its title. index is -1 at the top of the page.
+  function readersPlace() {
+    const sections = pageSections();
+    const id = decodeURIComponent(window.location.hash.slice(1));
+    const target = id ? document.getElementById(id) : null;
+    if (target && !sections.includes(target)) {
+      return { hash: window.location.hash, index: sections.indexOf(target.closest("article section[id]")) };
+    }
+    let section = target;
+    if (!section) {
+      for (const candidate of sections.slice(1)) {
+        if (candidate.getBoundingClientRect().top > window.innerHeight / 4) break;
+        section = candidate;
+      }
+    }
+    return { hash: "", index: section ? sections.indexOf(section) : -1 };
+  }
+
   function switcherKeepsThePlace() {
     document.querySelectorAll("a.course-lang-switch").forEach((link) => {
       link.addEventListener("click", () => {
         const url = new URL(link.getAttribute("href"), window.location.href);
         if (/\/search\.html$/.test(window.location.pathname)) url.search = window.location.search;
-        url.hash = window.location.hash;
+        const place = readersPlace();
+        url.hash = place.hash;
+        if (place.index >= 0) url.searchParams.set("course-section", String(place.index));
         link.href = url.href;
       });
     });
+  }
+
+  // Arriving from the other edition (see readersPlace): keep a #target that is on this page in the section at
+  // the reader's position; otherwise go to that section (and name it in the address), and drop the
+  // course-section parameter from the address.
+  function arriveAtTheSameSection() {
+    const url = new URL(window.location.href);
+    const index = url.searchParams.get("course-section");
+    if (index === null) return;
+    url.searchParams.delete("course-section");
+    const sections = pageSections();
+    const id = decodeURIComponent(url.hash.slice(1));
+    const target = id && document.getElementById(id);
+    const inPlace = target && sections.indexOf(target.closest("article section[id]")) === Number(index);
+    const section = inPlace ? null : sections[Number(index)];
+    if (section) url.hash = section.id;
+    history.replaceState(history.state, "", url.href);
+    if (!section) return;
+    section.scrollIntoView();
+    whenMathIsTypeset(() => section.scrollIntoView()); // typeset equations change the height above it
   }
 
   function markWideEquations() {
@@ -112,6 +161,7 @@
     solutionTitlesOpenSolutions();
     figuresOpenFullSize();
     switcherKeepsThePlace();
+    arriveAtTheSameSection();
     // data-course-math="checked" on <html> says the equations have been measured at the current width (the
     // browser tests wait for it, after typesetting and after a resize)
     let typeset = !document.querySelector("script[src*='mathjax']");
