@@ -17,7 +17,7 @@ never scrolls sideways as a whole (the overflow in px is reported), and on the p
 
 At 1400 px no code block of a chapter (cell input, solution) scrolls sideways: long lines wrap. A screenshot
 of every page at both widths goes to test-artifacts/screenshots/ (``<page>--phone.jpg``, ``<page>--desktop.jpg``,
-cut at MAX_SCREENSHOT_HEIGHT px; git-ignored). Other tests: the sidebar drawer and "On this page" open, close
+cut at MAX_SCREENSHOT_HEIGHT px, about seven phone screens or three desktop screens; git-ignored). Other tests: the sidebar drawer and "On this page" open, close
 and navigate at both widths; tapping a solution's title on a phone opens it; search finds "forget gate" and
 ranks the chapter first for "Jordan" and "teacher forcing"; previous/next links navigate.
 
@@ -55,7 +55,8 @@ TIMEOUT_MS = 20_000
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1400, "height": 900}
 VIEWPORT = PHONE
-MAX_SCREENSHOT_HEIGHT = 6000
+# a desktop screenshot is 3.6 times as wide as a phone's: the same pixel budget covers less height
+MAX_SCREENSHOT_HEIGHT = {"phone": 6000, "desktop": 3000}
 SCREENSHOT_QUALITY = 80
 # any URL except http://127.0.0.1:<port>/... (and data:/blob:/about: URLs, which are never requested)
 NOT_LOCAL = re.compile(r"^(?!http://127\.0\.0\.1[:/])(?!data:|blob:|about:)")
@@ -298,7 +299,7 @@ def _screenshot(page, doc: str, width_name: str, width: int):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # the whole page, cut at MAX_SCREENSHOT_HEIGHT px (full-page shots of long pages take tens of seconds), as
     # JPEG: Chromium encodes it in about two thirds of the time of a PNG, and text stays legible at this quality
-    height = min(page.evaluate("() => document.documentElement.scrollHeight"), MAX_SCREENSHOT_HEIGHT)
+    height = min(page.evaluate("() => document.documentElement.scrollHeight"), MAX_SCREENSHOT_HEIGHT[width_name])
     page.screenshot(
         path=str(SCREENSHOTS / f"{doc.replace('/', '__')}--{width_name}.jpg"),
         type="jpeg",
