@@ -117,43 +117,56 @@ def browser():
         browser.close()
 
 
+class BrowserContext:
+    """A browser context that blocks every request to another host and records it in the lists of the
+    :class:`Visit` open in it (in ``stray`` while none is)."""
+
+    def __init__(self, browser, viewport=VIEWPORT):
+        self.context = browser.new_context(viewport=viewport, service_workers="block")
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.visit: Visit | None = None
+        self.stray: list[str] = []
+        # Only requests that do NOT go to 127.0.0.1 are routed (the regex is matched inside the browser driver,
+        # so local requests do not make a round trip through Python): each is recorded and aborted.
+        self.context.route(NOT_LOCAL, self._route)
+
+    def _route(self, route):
+        url = route.request.url
+        if self.visit is None:
+            self.stray.append(url)
+        else:
+            self.visit.blocked.append(url)
+            if url not in self.visit.foreign:
+                self.visit.foreign.append(url)
+        route.abort("blockedbyclient")
+
+    def close(self):
+        self.context.close()
+
+
 class Visit:
     """A browser page that records console errors and requests to other hosts, which its context blocks.
 
-    By default the page gets a fresh browser context of its own. With ``shared`` (a :class:`SharedContext`) it
-    opens a new page in that context instead, so that the pages of a pass share the browser's HTTP cache (the
-    theme's scripts, MathJax and its fonts are fetched once); its records start empty all the same.
+    By default the page gets a fresh :class:`BrowserContext` of its own. With ``shared`` it opens a new page in
+    that context instead, so that the pages of a pass share the browser's HTTP cache (the theme's scripts,
+    MathJax and its fonts are fetched once); its records start empty all the same.
     """
 
-    def __init__(self, browser, viewport=VIEWPORT, shared=None):
-        self.shared = shared
+    def __init__(self, browser, viewport=VIEWPORT, shared: BrowserContext | None = None):
+        self.owns_context = shared is None
+        self.browser_context = BrowserContext(browser, viewport) if shared is None else shared
+        self.browser_context.visit = self  # its route records into this page's lists from now on
         self.foreign: list[str] = []
         self.blocked: list[str] = []
         self.errors: list[str] = []
-        if shared is None:
-            self.context = browser.new_context(viewport=viewport, service_workers="block")
-            self.context.set_default_timeout(TIMEOUT_MS)
-            # Only requests that do NOT go to 127.0.0.1 are routed (the regex is matched inside the browser
-            # driver, so local requests do not make a round trip through Python): each is recorded and aborted.
-            self.context.route(NOT_LOCAL, self._route)
-        else:
-            self.context = shared.context
-            shared.visit = self  # the shared context's route records into this page's lists from now on
-        self.page = self.context.new_page()
-        if shared is not None:
-            self.page.set_viewport_size(viewport)
+        self.page = self.browser_context.context.new_page()
+        self.page.set_viewport_size(viewport)
         self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(f"console: {msg.text}"))
         self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
         self.page.on("requestfailed", self._failed)
         self.page.on("response", self._response)
         self.page.on("request", self._request)
         self.page.on("websocket", lambda ws: self.foreign.append(ws.url))
-
-    def _route(self, route):
-        self.blocked.append(route.request.url)
-        if route.request.url not in self.foreign:
-            self.foreign.append(route.request.url)
-        route.abort("blockedbyclient")
 
     def _request(self, request):
         """Backstop for the route: record any request to another host the route did not catch."""
@@ -169,43 +182,19 @@ class Visit:
             self.errors.append(f"request failed: {request.url} ({request.failure})")
 
     def _response(self, response):
-        path = urllib.parse.urlsplit(response.url).path
         if response.status >= 400:  # pages declare their favicon, so Chromium does not guess /favicon.ico
             self.errors.append(f"HTTP {response.status}: {response.url}")
 
     def close(self):
-        if self.shared is None:
-            self.context.close()
-        else:
-            self.page.close()
-            self.shared.visit = None
-
-
-class SharedContext:
-    """One browser context for many :class:`Visit` pages (one after the other), blocking requests to other hosts
-    and recording them in the current visit's lists."""
-
-    def __init__(self, browser):
-        self.context = browser.new_context(viewport=VIEWPORT, service_workers="block")
-        self.context.set_default_timeout(TIMEOUT_MS)
-        self.visit: Visit | None = None
-        self.stray: list[str] = []  # requests to other hosts while no visit was open
-        self.context.route(NOT_LOCAL, self._route)
-
-    def _route(self, route):
-        if self.visit is not None:
-            self.visit._route(route)
-        else:
-            self.stray.append(route.request.url)
-            route.abort("blockedbyclient")
-
-    def close(self):
-        self.context.close()
+        self.page.close()
+        self.browser_context.visit = None
+        if self.owns_context:
+            self.browser_context.close()
 
 
 @pytest.fixture(scope="module")
 def shared_context(browser):
-    shared = SharedContext(browser)
+    shared = BrowserContext(browser)
     yield shared
     shared.close()
     assert shared.stray == [], "requests left 127.0.0.1"
