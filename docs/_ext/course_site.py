@@ -398,9 +398,16 @@ def _add_language_switch(app, pagename, templatename, context, doctree):
     )
 
 
+class _WordSet(set):
+    """A set that takes ``extend``, the one list method Sphinx's Chinese search calls on its Latin words."""
+
+    def extend(self, words):
+        self.update(words)
+
+
 def _search_chinese_latin_set():
-    """Sphinx's Chinese search language with its set of Latin words kept as a set (see the class docstring)."""
-    from sphinx.search.zh import JIEBA, SearchChinese
+    """Sphinx's Chinese search language with its Latin words kept in a set (see the class docstring)."""
+    from sphinx.search.zh import SearchChinese
 
     class SearchChineseLatinSet(SearchChinese):
         """``sphinx.search.zh.SearchChinese`` (Sphinx 7.4) collects every Latin word it splits off in a list,
@@ -410,16 +417,8 @@ def _search_chinese_latin_set():
 
         def init(self, options):
             super().init(options)
-            self.latin_terms = set()
+            self.latin_terms = _WordSet()
 
-        def split(self, input):
-            chinese = list(jieba.cut_for_search(input)) if JIEBA else []
-            latin1 = [term.strip() for term in self.latin1_letters.findall(input)]
-            self.latin_terms.update(latin1)
-            return chinese + latin1
-
-    if JIEBA:
-        import jieba
     return SearchChineseLatinSet
 
 
@@ -588,7 +587,8 @@ class CourseHTMLTranslator(HTML5Translator):
     """Sphinx's HTML translator, with ``course_caption_separator`` after the number of a figure's caption.
 
     Sphinx writes ``<span class="caption-number">Figure 4.1 </span>``; this writes ``Figure 4.1: `` (or, with
-    the Chinese edition's separator "：", ``图 4.1：``). Tables and code blocks keep Sphinx's form. pydata-sphinx-theme adds its own mixin to whatever translator is registered.
+    the Chinese edition's separator "：", ``图 4.1：``). Tables and code blocks keep Sphinx's form.
+    pydata-sphinx-theme adds its own mixin to whatever translator is registered.
     """
 
     def add_fignumber(self, node) -> None:

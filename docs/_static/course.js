@@ -83,6 +83,11 @@
     return [...document.querySelectorAll("article section[id]")];
   }
 
+  // The position among sections of the section an element is in (-1: none).
+  function sectionIndexOf(element, sections) {
+    return sections.indexOf(element.closest("article section[id]"));
+  }
+
   // Where the reader is, for the twin page: a #target that is not a section (an exercise, an equation: labels,
   // the same in both editions) is kept, with the position of its section as a fallback; a section (the #target,
   // or else the last one whose title has scrolled past the top quarter of the window) is passed by its position
@@ -92,7 +97,7 @@
     const id = decodeURIComponent(window.location.hash.slice(1));
     const target = id ? document.getElementById(id) : null;
     if (target && !sections.includes(target)) {
-      return { hash: window.location.hash, index: sections.indexOf(target.closest("article section[id]")) };
+      return { hash: window.location.hash, index: sectionIndexOf(target, sections) };
     }
     let section = target;
     if (!section) {
@@ -128,7 +133,7 @@
     const sections = pageSections();
     const id = decodeURIComponent(url.hash.slice(1));
     const target = id && document.getElementById(id);
-    const inPlace = target && sections.indexOf(target.closest("article section[id]")) === Number(index);
+    const inPlace = target && sectionIndexOf(target, sections) === Number(index);
     const section = inPlace ? null : sections[Number(index)];
     if (section) url.hash = section.id;
     history.replaceState(history.state, "", url.href);
