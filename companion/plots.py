@@ -215,8 +215,9 @@ def plot_series(series, xlabel: str, ylabel: str, title: str | None = None, logy
 
 
 def _plot_series(series, xlabel, ylabel, *, title, logy, baseline, ax, markers, x, name="series",
-                 x_name="x", lang="en") -> Figure:
-    """:func:`plot_series`, with the argument names ``name``/``x_name`` used in its error messages."""
+                 x_name="x", lang="en", linestyles=("-",)) -> Figure:
+    """:func:`plot_series`, with the argument names ``name``/``x_name`` used in its error messages; the series
+    take the ``linestyles`` in turn, and a broken line is drawn over the solid ones (it hides less of them)."""
     data = _as_series(series, name)
     ref = _baseline(baseline)
     _check_ax(ax)
@@ -237,10 +238,11 @@ def _plot_series(series, xlabel, ylabel, *, title, logy, baseline, ax, markers, 
         fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
     else:
         fig = ax.figure
-    for label, values in data.items():
+    for k, (label, values) in enumerate(data.items()):
         xs = x if x is not None else np.arange(values.size)
-        ax.plot(xs, values, marker="o" if markers else None, markersize=4, linewidth=1.8,
-                label=translate(label, lang))
+        style = linestyles[k % len(linestyles)]
+        ax.plot(xs, values, marker="o" if markers else None, markersize=4, linewidth=1.8, linestyle=style,
+                zorder=2 if style == "-" else 2.5, label=translate(label, lang))
     if ref is not None:
         ax.axhline(ref[0], color="0.35", linestyle="--", linewidth=1.2, label=translate(ref[1], lang))
     if logy:
@@ -612,7 +614,9 @@ def plot_gradient_flow(panels, title: str | None = None,
 
     One panel per situation (e.g. at initialisation, after training), stacked (one column wide, so that a phone
     shows the figure at half size or more) with shared axes, the y axis logarithmic, so that a gradient that
-    vanishes on its way back in time shows as a line falling to the left.
+    vanishes on its way back in time shows as a line falling to the left. The models' lines are solid and
+    dashed in turn, so that a model whose gradient equals the one before it still shows (a peephole LSTM whose
+    peepholes start at zero starts as the LSTM).
 
     Parameters
     ----------
@@ -661,7 +665,8 @@ def plot_gradient_flow(panels, title: str | None = None,
                              layout="constrained", squeeze=False)
     for k, (ax, (name, series)) in enumerate(zip(axes[:, 0], data.items())):
         _plot_series(series, "step $t$" if k == len(data) - 1 else None, ylabel, title=name, logy=True,
-                     baseline=None, ax=ax, markers=False, x=t, name=f"panels[{name!r}]", x_name="steps", lang=lang)
+                     baseline=None, ax=ax, markers=False, x=t, name=f"panels[{name!r}]", x_name="steps", lang=lang,
+                     linestyles=("-", "--"))
     if title:
         fig.suptitle(translate(title, lang), fontsize=_TITLE_SIZE)
     return fig

@@ -13,6 +13,7 @@ from companion.plots import (  # noqa: E402
     plot_bar_table,
     plot_error_by_position,
     plot_error_surface,
+    plot_gradient_flow,
     plot_gradient_norms,
     plot_heatmaps,
     plot_line_scan,
@@ -229,6 +230,22 @@ def test_plot_gradient_norms_log_axis_over_k():
     assert "$k$" in ax.get_xlabel()
     with pytest.raises(ValueError, match="lengths must match"):
         plot_gradient_norms(k, {"Elman": 0.5 ** k[:5]})
+
+
+def test_plot_gradient_flow_a_model_equal_to_the_one_before_it_still_shows():
+    # At initialisation the peephole LSTM (peepholes at zero) is the LSTM: one of two equal lines is dashed and
+    # drawn over the solid one, so the solid line shows between the dashes; the legend shows the same styles.
+    t = np.arange(1, 21)
+    same = 0.9 ** (20 - t)
+    fig = plot_gradient_flow({"at initialisation": {"tanh RNN": 0.5 ** (20 - t), "LSTM": same, "peephole LSTM": same},
+                              "after training": {"tanh RNN": 0.6 ** (20 - t), "LSTM": same, "peephole LSTM": same}})
+    for ax in fig.axes:
+        lines = visible_lines(ax)
+        assert [line.get_linestyle() for line in lines] == ["-", "--", "-"]
+        np.testing.assert_array_equal(lines[1].get_ydata(), lines[2].get_ydata())
+        assert lines[1].get_color() != lines[2].get_color()
+        assert lines[1].get_zorder() > lines[2].get_zorder()
+        assert [h.get_linestyle() for h in ax.get_legend().legend_handles] == ["-", "--", "-"]
 
 
 def test_plot_bar_table_grouped_bars_with_values():
