@@ -1,7 +1,8 @@
 r"""Every number on a page is vouched for: the check behind tests/test_page_numbers.py.
 
 A chapter (``book/*.ipynb``) may quote a number in its prose (markdown cells, solutions included, and the
-captions of its figures, ``mystnb: figure: caption`` of a code cell) only if
+captions and text alternatives of its figures, ``mystnb: figure: caption`` and ``mystnb: image: alt`` of a code
+cell) only if
 
 1. a cell of the same notebook printed it: some number in the stored outputs (``stream`` text, ``text/plain``,
    ``text/markdown``), rounded to the digits the prose shows, equals it; or
@@ -295,8 +296,10 @@ def unvouched(path: Path, registry: dict | None = None) -> list[Claim]:
     for i, cell in enumerate(notebook["cells"]):
         if cell["cell_type"] == "markdown":
             text = "".join(cell["source"])
-        else:  # the caption of the figure a code cell draws is prose on the page too
-            text = str(cell.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("caption") or "")
+        else:  # the caption and the text alternative of the figure a code cell draws are prose on the page too
+            mystnb = cell.get("metadata", {}).get("mystnb", {})
+            text = "\n".join(str(part or "") for part in (mystnb.get("figure", {}).get("caption"),
+                                                          mystnb.get("image", {}).get("alt")))
         for claim in claims_in(text, i):
             if claim.value in printed_set or claim.value in code or claim.key in registered:
                 continue

@@ -98,3 +98,21 @@ def test_every_figure_a_chapter_draws_has_a_label_and_a_caption():
             if "zh" not in path.relative_to(REPO_ROOT).parts:
                 names.append(figure["name"])
     assert len(names) == len(set(names)), f"figure names used twice: {sorted(n for n in names if names.count(n) > 1)}"
+
+
+def test_every_figure_a_chapter_draws_has_a_text_alternative():
+    """Each figure cell gives its image a text alternative, what a screen reader says in its place (``mystnb:
+    image: alt``; without it the page's alt text is the image's file name). It describes what the figure shows,
+    which the caption does not: so it is not the caption, and it is plain text (a screen reader would spell out
+    TeX and MyST markup). tools/editions.py checks that the Chinese ones are translated."""
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or not any("image/png" in o.get("data", {}) for o in cell.outputs):
+                continue
+            mystnb = cell.metadata.get("mystnb", {})
+            alt = mystnb.get("image", {}).get("alt", "")
+            where = f"{_name(path)} cell {index}"
+            assert len(alt) >= 60, f"{where}: a figure cell needs mystnb: image: alt: a description of the figure"
+            assert not re.search(r"[$`{}\\]|\n", alt), f"{where}: the alt text must be plain text: {alt!r}"
+            assert alt != mystnb.get("figure", {}).get("caption"), f"{where}: the alt text repeats the caption"

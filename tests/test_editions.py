@@ -266,6 +266,34 @@ def test_figure_caption_and_label_drift_is_reported(tmp_path, monkeypatch, zh_ce
     assert len(problems) == 1 and expected in problems[0], problems
 
 
+EN_ALT = "Line chart of the gate opening against the gate input: an S-shaped curve from zero to one."
+ZH_ALT = "门被打开的程度随门的输入变化的折线图：一条从零升到一的 S 形曲线。"
+
+
+def _figure_with_alt(caption, alt):
+    cell = _figure(caption)
+    if alt is not None:
+        cell.metadata["mystnb"]["image"] = {"alt": alt}
+    return cell
+
+
+@pytest.mark.parametrize("zh_alt, expected", [
+    (ZH_ALT, None),
+    (EN_ALT, "mystnb.image.alt not translated"),
+    (None, "mystnb.image.alt missing"),
+])
+def test_a_figure_text_alternative_is_translated_like_its_caption(tmp_path, monkeypatch, zh_alt, expected):
+    _, zh = _pair(tmp_path, [_figure_with_alt(EN_CAPTION, EN_ALT)], [_figure_with_alt(ZH_CAPTION, zh_alt)],
+                  monkeypatch)
+    problems = editions.notebook_mismatches(zh)
+    if expected is None:
+        assert problems == []
+        assert editions.sync(zh) == 0  # sync keeps the translation
+        assert nbformat.read(zh, as_version=4).cells[0].metadata["mystnb"]["image"]["alt"] == ZH_ALT
+    else:
+        assert len(problems) == 1 and expected in problems[0], problems
+
+
 def test_sync_carries_a_new_label_keeps_the_translated_caption_and_brings_a_new_one_in_english(tmp_path, monkeypatch):
     en, zh = _pair(tmp_path, [_figure(EN_CAPTION, name="fig-renamed"), _figure("A second figure.", name="fig-b")],
                    [_figure(ZH_CAPTION), _code("plt.show()", "")], monkeypatch)

@@ -250,8 +250,9 @@ def test_exercises_are_numbered_per_chapter_and_every_reference_resolves(site_bu
 def test_every_figure_a_chapter_draws_is_numbered_and_captioned(site_builds, edition):
     """Every image a chapter's cells draw is a numbered figure with a caption: "Figure N.k: ..." in chapter N
     ("图 N.k：..." in Chinese), k = 1, 2, ... in page order. Its id is the label the notebook gives it
-    (``mystnb: figure: name``, the same in both editions: tools/editions.py), and every link to a figure (a
-    {numref} in the text) says its number."""
+    (``mystnb: figure: name``, the same in both editions: tools/editions.py), its image's alt text is the one
+    the notebook gives it (``mystnb: image: alt``; without it the alt text is the image's file name), and every
+    link to a figure (a {numref} in the text) says its number."""
     site_build = site_builds[edition]
     word, separator = FIGURE[edition]
     english = chapter_files(book_root())
@@ -275,6 +276,11 @@ def test_every_figure_a_chapter_draws_is_numbered_and_captioned(site_builds, edi
         labels = [c["metadata"]["mystnb"]["figure"]["name"] for c in nb["cells"] if c["cell_type"] == "code"
                   and any("image/png" in o.get("data", {}) for o in c.get("outputs", []))]
         assert [figure["id"] for figure in figures] == labels, f"{doc}: figure ids are not the notebook's labels"
+        alts = [c["metadata"]["mystnb"].get("image", {}).get("alt") for c in nb["cells"] if c["cell_type"] == "code"
+                and any("image/png" in o.get("data", {}) for o in c.get("outputs", []))]
+        assert [img.get("alt") for img in images] == alts, (
+            f"{doc}: a figure's alt text on the page is not its notebook's mystnb: image: alt (a screen reader "
+            f"would read {[img.get('alt') for img in images if img.get('alt') not in alts][:1]})")
     checked = 0
     other = site_build.html / "zh" if edition == "en" else None  # the English site holds the Chinese one
     for path in sorted(site_build.html.rglob("*.html")):
@@ -408,6 +414,11 @@ def test_pages_declare_their_language_and_use_its_interface_strings(site_builds,
             for english in ("Print to PDF", "Color mode", "System Settings", "Toggle primary sidebar",
                             "Search this book", "Launch on Colab", "列印"):
                 assert english not in labels, f"zh {page}: the interface says {english!r}"
+            # What a screen reader announces: every aria-label is Chinese, but the language switcher's, which
+            # speaks to English readers in English (and says so: lang="en").
+            for tag in html.select("[aria-label]"):
+                if not re.search(r"[\u4e00-\u9fff]", tag["aria-label"]):
+                    assert tag.get("lang") == "en", f"zh {page}: aria-label {tag['aria-label']!r} is not Chinese"
 
 
 def test_chinese_search_index_knows_the_course_terms(site_builds):

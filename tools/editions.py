@@ -12,14 +12,14 @@ Usage (from the repository root)::
 
 ``sync`` rewrites the Chinese notebook's code cells (source and cell metadata) from its English twin with the
 declared differences applied, and keeps its markdown cells, its stored outputs and its translated figure
-captions (a caption the Chinese cell lacks is copied in English, for ``check`` to report until it is translated); it refuses, changing
-nothing, when the cell structure differs (count, types or order of the cells). Re-execute the notebook after a
-sync that changed code (``cd zh/book && jupyter nbconvert --to notebook --execute --inplace X.ipynb``).
+captions and text alternatives (one the Chinese cell lacks is copied in English, for ``check`` to report until it
+is translated); it refuses, changing nothing, when the cell structure differs (count, types or order of the
+cells). Re-execute the notebook after a sync that changed code (``cd zh/book && jupyter nbconvert --to notebook --execute --inplace X.ipynb``).
 
 ``check`` compares each Chinese notebook with its twin and prints every mismatch: cell structure, code after the
-declared differences, cell metadata (apart from the execution timestamps and the translated figure captions,
-:data:`TRANSLATED_METADATA`: a caption must be there, be Chinese and keep its formulas and cross-references;
-the figure's name, its label, must be the English one), MyST and exercise/solution labels,
+declared differences, cell metadata (apart from the execution timestamps and the translated figure captions and
+text alternatives, :data:`TRANSLATED_METADATA`: each must be there, be Chinese and keep its formulas and
+cross-references; the figure's name, its label, must be the English one), MyST and exercise/solution labels,
 cross-reference targets, cited keys, the mathematics of each markdown cell, and the text outputs of each code
 cell (images may differ: the Chinese figures have Chinese labels). It exits 1 if there is any.
 ``tests/test_editions.py`` runs the same comparison for every page of the book.
@@ -51,9 +51,10 @@ DECLARED: list[tuple[re.Pattern, str]] = [
 #: Cell metadata that a run of the notebook writes, and so may differ between the twins.
 VOLATILE_METADATA = ("execution",)
 #: Cell metadata that is translated, as key paths: the caption of the figure a code cell draws (MyST-NB's
-#: ``mystnb: {figure: {caption, name}}``). The figure's ``name`` (its label, the target of ``{numref}``) is not
+#: ``mystnb: {figure: {caption, name}}``) and the figure's text alternative (``mystnb: {image: {alt}}``, what a
+#: screen reader says instead of the image). The figure's ``name`` (its label, the target of ``{numref}``) is not
 #: translated: it must be the same in both editions, like every other label.
-TRANSLATED_METADATA: tuple[tuple[str, ...], ...] = (("mystnb", "figure", "caption"),)
+TRANSLATED_METADATA: tuple[tuple[str, ...], ...] = (("mystnb", "figure", "caption"), ("mystnb", "image", "alt"))
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -108,7 +109,8 @@ def _stable_metadata(metadata) -> dict:
 
 
 def translated_metadata_mismatches(en_metadata, zh_metadata) -> list[str]:
-    """How the translated metadata (figure captions) of a Chinese cell falls short of its English twin's."""
+    """How the translated metadata (figure captions, text alternatives) of a Chinese cell falls short of its
+    English twin's."""
     problems = []
     for path in TRANSLATED_METADATA:
         key = ".".join(path)

@@ -296,6 +296,25 @@ ZH_INTERFACE = {
 ZH_SEARCH_BAR = "搜索本书……"
 
 
+#: Labels that sphinx-book-theme writes into its templates as fixed English text, without passing them through
+#: the translation catalog (``components/sbt-sidebar-nav.html``: ``aria-label="Main"``; ``layout.html``:
+#: ``aria-label="Page"``): :func:`_translate_fixed_labels` puts ZH_INTERFACE's words in their place.
+FIXED_THEME_LABELS = ("Main", "Page")
+
+
+def _translate_fixed_labels(app, exception):
+    """On the Chinese site, replace the theme's untranslated ``aria-label`` s of FIXED_THEME_LABELS in every page
+    (a screen reader announced the main navigation as "Main" on a Chinese page)."""
+    if exception is not None or app.builder.format != "html" or not _is_chinese(app):
+        return
+    fixed = re.compile(r'aria-label="(%s)"' % "|".join(map(re.escape, FIXED_THEME_LABELS)))
+    for path in Path(app.outdir).rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        new = fixed.sub(lambda m: f'aria-label="{ZH_INTERFACE[m.group(1)]}"', text)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+
+
 def _chinese_interface(app):
     """Put ZH_INTERFACE into the catalogs the themes translate with (sphinx-book-theme's "booktheme",
     pydata-sphinx-theme's and Sphinx's "sphinx"), in front of what they hold."""
@@ -625,6 +644,7 @@ def setup(app):
     app.connect("builder-inited", _chinese_interface)
     app.connect("build-finished", _write_scorer)
     app.connect("build-finished", _pin_downloads)
+    app.connect("build-finished", _translate_fixed_labels)
     app.add_css_file("course.css")
     app.add_js_file("course.js", loading_method="defer")
     # before searchtools.js (priority 500), which keeps a Scorer that is already defined
