@@ -12,6 +12,11 @@ order), and each ratio is the median over the rounds of that round's ratio. On a
 speed drifts over seconds to minutes, comparing measurements taken minutes apart would mostly measure
 the drift.
 
+The script also says how busy the machine was while it measured: the CPU time other processes used and the
+time the hypervisor took (steal), from ``/proc/stat``, as a share of all CPUs. With two cores, another process
+that keeps one core busy slows two-thread BLAS by far more than half; a share above
+:data:`BUSY_SHARE` makes the script warn that its ratios are not reliable.
+
 The workers run with the machine's native BLAS kernel: ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE``
 (set on these machines for old OpenBLAS builds, which then run e.g. the Haswell kernel on a SkylakeX
 core) are removed from the environment of the benchmark's own worker processes, and only there; the
@@ -25,10 +30,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import NamedTuple
 
 SHAPES = [(100, 32, 64, 128), (50, 1, 16, 32), (200, 64, 128, 256)]
 TARGET_SHAPE = (100, 32, 64, 128)
@@ -46,6 +54,46 @@ MEMORY_TARGET = 1.5
 WORKER = Path(__file__).with_name("worker.py")
 #: Environment variables that pin OpenBLAS to another kernel than the machine's own: unset in the workers.
 NON_NATIVE_BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+#: Share of all CPUs that other processes (or the hypervisor) may take while the benchmark measures before its
+#: ratios are called unreliable.
+BUSY_SHARE = 0.10
+
+
+class CpuClock(NamedTuple):
+    """CPU seconds spent so far: by every process on the machine, taken by the hypervisor, and by this process
+    and its finished children (the workers); with the wall clock."""
+
+    busy: float
+    steal: float
+    own: float
+    wall: float
+
+
+def cpu_clock(stat=Path("/proc/stat")):
+    """Read the :class:`CpuClock` now; None where the system has no ``/proc/stat`` (not Linux)."""
+    try:
+        fields = stat.read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) / tick for v in fields[1:9])
+    own = sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                resource.getrusage(resource.RUSAGE_CHILDREN)))
+    return CpuClock(user + nice + system + irq + softirq, steal, own, time.monotonic())
+
+
+def machine_load(start, end, cpus):
+    """``(others, steal)``: the shares of all ``cpus`` CPUs' time between two :class:`CpuClock` readings that
+    other processes used and that the hypervisor took.
+
+    >>> machine_load(CpuClock(100.0, 5.0, 10.0, 0.0), CpuClock(130.0, 5.5, 30.0, 10.0), cpus=2)
+    (0.5, 0.025)
+    """
+    capacity = (end.wall - start.wall) * cpus
+    others = (end.busy - start.busy) - (end.own - start.own)
+    return max(0.0, others) / capacity, (end.steal - start.steal) / capacity
 
 
 def worker_env(threads):
@@ -122,6 +170,7 @@ def main(argv=None):
 
     shapes = [TARGET_SHAPE] if args.quick else SHAPES
     results, missed = [], []
+    clock_start = cpu_clock()
     unset = [f"{var}={os.environ[var]}" for var in NON_NATIVE_BLAS_VARS if var in os.environ]
     print("BLAS: the workers run the native kernel"
           + (f" (unset in the workers only: {', '.join(unset)})" if unset else " (no kernel override was set)"))
@@ -180,6 +229,15 @@ def main(argv=None):
                   f"ratio {ratio:.2f}" + (f", target <= {target}" if target else ", no target"))
             results.append({"model": model, "dtype": dtype, "memory": mem, "ratio_memory": ratio})
 
+    clock_end = cpu_clock()
+    if clock_start is not None and clock_end is not None:
+        others, steal = machine_load(clock_start, clock_end, os.cpu_count() or 1)
+        print(f"\nthe machine while measuring: other processes used {others:.0%} of its {os.cpu_count()} CPUs, "
+              f"the hypervisor took {steal:.0%} (steal)")
+        if others + steal > BUSY_SHARE:
+            print(f"WARNING: more than {BUSY_SHARE:.0%} of the machine was busy with other work: the times and "
+                  "ratios above are not reliable; measure again on an idle machine")
+        results.append({"machine": {"others_share": others, "steal_share": steal}})
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     print()

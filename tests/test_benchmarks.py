@@ -52,6 +52,21 @@ def test_run_refuses_fewer_than_11_repeats():
     assert "at least 11" in done.stderr
 
 
+def test_machine_load_counts_other_processes_and_steal_but_not_the_benchmark(tmp_path):
+    run = _load_run()
+    tick = os.sysconf("SC_CLK_TCK")
+    stat = tmp_path / "stat"
+    # user nice system idle iowait irq softirq steal, in clock ticks
+    stat.write_text(f"cpu  {100 * tick} 0 {20 * tick} {500 * tick} 0 0 0 {4 * tick} 0 0\ncpu0 1 2 3\n")
+    clock = run.cpu_clock(stat)
+    assert (clock.busy, clock.steal) == (120.0, 4.0)
+    assert clock.own > 0  # this process has run
+    start, end = run.CpuClock(120.0, 4.0, 1.0, 0.0), run.CpuClock(140.0, 5.0, 19.0, 10.0)
+    others, steal = run.machine_load(start, end, cpus=2)  # 20 s busy, 18 of them the benchmark's own
+    assert others == pytest.approx(0.1) and steal == pytest.approx(0.05)
+    assert run.cpu_clock(tmp_path / "missing") is None
+
+
 def _load_run():
     spec = importlib.util.spec_from_file_location("bench_run", WORKER.with_name("run.py"))
     module = importlib.util.module_from_spec(spec)
