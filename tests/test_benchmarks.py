@@ -133,11 +133,12 @@ def test_workers_run_the_native_blas_kernel_and_say_which(monkeypatch):
     assert forced != native  # the control: the variable does change the kernel where it is set
 
 
-def test_ab_times_two_versions_in_one_process_and_compares_their_results():
+@pytest.mark.parametrize("model", ["lstm", "gru", "elman"])
+def test_ab_times_two_versions_in_one_process_and_compares_their_results(model):
     root = WORKER.parents[1]
     done = subprocess.run([sys.executable, str(WORKER.with_name("ab.py")), str(root), str(root), "--shape", "4,2,3,5",
-                           "--pairs", "2", "--repeats", "1", "--threads", "1"], capture_output=True, text=True,
-                          check=True)
+                           "--model", model, "--pairs", "2", "--repeats", "1", "--threads", "1"],
+                          capture_output=True, text=True, check=True)
     out = done.stdout
     assert "2 alternating pairs" in out and "B/A: median" in out
     assert "largest difference between A's and B's outputs and gradients: 0" in out  # the same code twice
