@@ -142,3 +142,17 @@ def test_ab_times_two_versions_in_one_process_and_compares_their_results(model):
     out = done.stdout
     assert "2 alternating pairs" in out and "B/A: median" in out
     assert "largest difference between A's and B's outputs and gradients: 0" in out  # the same code twice
+
+
+def test_breakdown_splits_the_lstm_time_into_its_products_and_the_rest():
+    done = subprocess.run([sys.executable, str(WORKER.with_name("breakdown.py")), "--shape", "6,2,3,5",
+                           "--rounds", "2", "--repeats", "1", "--threads", "1", "--dtype", "float64"],
+                          capture_output=True, text=True, check=True)
+    rows = {}
+    for line in done.stdout.splitlines()[1:-1]:
+        name, ms = line.rsplit(" ms ", 1)[0].rsplit(None, 1)
+        rows.setdefault(name.strip(), []).append(float(ms))
+    assert rows["forward + backward"][0] == pytest.approx(rows["forward"][0] + rows["backward"][0], rel=0.5)
+    assert len(rows["per-step products"]) == 2 and len(rows["the rest (elementwise, bookkeeping)"]) == 2
+    assert rows["all products"][0] > 0 and rows["GEMM floor (the same products as six large calls)"][0] > 0
+    assert done.stdout.splitlines()[-1].startswith("products / floor ")
