@@ -6,9 +6,9 @@ this one process, and forward + backward at one shape is timed in pairs, A then 
 on: a drift of the shared machine's speed hits both sides alike. Each pair builds both models afresh, in the
 pair's order, and warms them up before timing: with the two models built once, an A/A run (the same version
 on both sides) gave B/A 1.026 to 1.039 for the GRU in float64 (four runs of 60 pairs), a bias that made any
-change look 3% slower; with fresh models per pair the same runs gave 0.994 to 1.016. It prints the median times, the median
-of the pairs' ratios B/A with its interquartile range, and the largest difference between the two
-versions' outputs and gradients (0 for bit-identical results).
+change look 3% slower; with fresh models per pair the same runs gave 0.994 to 1.016. It prints the median
+times, the median of the pairs' ratios B/A with its interquartile range, and the largest difference between
+the two versions' outputs and gradients (0 for bit-identical results).
 
 Like ``run.py``'s workers it runs the native BLAS kernel: if ``OPENBLAS_CORETYPE`` or ``OPENBLAS_L2_SIZE``
 is set, it restarts itself without them (before numpy is imported), and it prints the kernel in use.
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import re
 import shutil
 import statistics
@@ -31,7 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-NON_NATIVE_BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+from run import blas_text, run_natively  # this folder is the script's own: on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -63,14 +63,10 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=5, help="passes per timing (its median is kept)")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
-    if any(var in os.environ for var in NON_NATIVE_BLAS_VARS):
-        env = {k: v for k, v in os.environ.items() if k not in NON_NATIVE_BLAS_VARS}
-        os.execve(sys.executable, [sys.executable, *sys.argv], env)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)
+    run_natively(args.threads)  # before numpy is imported
+    from worker import blas_in_use
 
     import numpy as np
-    from threadpoolctl import threadpool_info
 
     T, B, D, H = map(int, args.shape.split(","))
     with tempfile.TemporaryDirectory() as tmp:
@@ -113,8 +109,7 @@ def main(argv=None):
                 timed(models[i])  # warm-up of the new model's buffers
             t = {i: timed(models[i]) for i in order}
             pairs.append((t[0], t[1]))
-    kernels = ", ".join(f"{lib['internal_api']} {lib.get('architecture')}" for lib in threadpool_info()
-                        if lib.get("user_api") == "blas")
+    kernels = blas_text(blas_in_use())
     ratios = sorted(b / a for a, b in pairs)
     q1, q3 = ratios[len(ratios) // 4], ratios[(3 * len(ratios)) // 4]
     print(f"{args.model} {args.dtype} (T, B, D, H) = {(T, B, D, H)}, {args.threads} threads, BLAS: {kernels}")

@@ -20,12 +20,10 @@ native BLAS kernel (it restarts itself without ``OPENBLAS_CORETYPE`` / ``OPENBLA
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import time
 
-NON_NATIVE_BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+from run import blas_text, run_natively  # this folder is the script's own: on sys.path
 
 
 def median_ms(step, repeats):
@@ -43,7 +41,7 @@ def breakdown(T, B, D, H, dtype, rounds, repeats):
     ``backward``, the products of each, and ``floor``. A round times every part once, in an order that
     rotates from round to round, so that a drift of the machine's speed hits every part alike."""
     import numpy as np
-    from worker import floor_step  # this folder is the script's own: on sys.path
+    from worker import floor_step
 
     from companion.lstm import LSTM
     from companion.recurrent import time_chunks
@@ -107,17 +105,12 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=12)
     p.add_argument("--repeats", type=int, default=5, help="runs per timing (its median is kept)")
     args = p.parse_args(argv)
-    if any(var in os.environ for var in NON_NATIVE_BLAS_VARS):
-        env = {k: v for k, v in os.environ.items() if k not in NON_NATIVE_BLAS_VARS}
-        os.execve(sys.executable, [sys.executable, *sys.argv], env)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)
-    from threadpoolctl import threadpool_info
+    run_natively(args.threads)  # before numpy is imported
+    from worker import blas_in_use
 
     T, B, D, H = map(int, args.shape.split(","))
     t = breakdown(T, B, D, H, args.dtype, args.rounds, args.repeats)
-    kernels = ", ".join(f"{lib['internal_api']} {lib.get('architecture')}" for lib in threadpool_info()
-                        if lib.get("user_api") == "blas")
+    kernels = blas_text(blas_in_use())
     total = t["forward"] + t["backward"]
     products = t["forward products"] + t["backward step products"] + t["backward chunk products"]
     rows = [

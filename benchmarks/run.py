@@ -104,6 +104,15 @@ def worker_env(threads):
     return env
 
 
+def run_natively(threads):
+    """Make this process measure like a worker (for the in-process benchmarks, ``ab.py`` and ``breakdown.py``):
+    with ``threads`` BLAS/OpenMP threads and the native kernel. If a kernel override is set, the process
+    restarts itself without it (OpenBLAS reads it when it loads), so call this before numpy is imported."""
+    if any(var in os.environ for var in NON_NATIVE_BLAS_VARS):
+        os.execve(sys.executable, [sys.executable, *sys.argv], worker_env(threads))
+    os.environ.update(worker_env(threads))
+
+
 def blas_text(blas):
     """One line for the BLAS libraries a worker loaded, e.g. ``openblas 0.3.27 SkylakeX (2 threads)``."""
     return "; ".join(f"{lib['internal_api']} {lib.get('version') or '?'} {lib.get('architecture') or ''}"

@@ -156,3 +156,19 @@ def test_breakdown_splits_the_lstm_time_into_its_products_and_the_rest():
     assert len(rows["per-step products"]) == 2 and len(rows["the rest (elementwise, bookkeeping)"]) == 2
     assert rows["all products"][0] > 0 and rows["GEMM floor (the same products as six large calls)"][0] > 0
     assert done.stdout.splitlines()[-1].startswith("products / floor ")
+
+
+@pytest.mark.parametrize("script, args", [("ab.py", [".", "."]), ("breakdown.py", [])])
+def test_in_process_benchmarks_restart_with_the_native_kernel(script, args):
+    # run.run_natively: with an old kernel forced, the script restarts itself without the override (OpenBLAS
+    # reads it when numpy loads) and prints the machine's own kernel
+    clean = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    native = json.loads(subprocess.run([sys.executable, "-c", NATIVE_KERNEL], env=clean, capture_output=True,
+                                       text=True, check=True).stdout)[0]
+    once = ["--pairs", "1"] if script == "ab.py" else ["--rounds", "1"]
+    done = subprocess.run([sys.executable, str(WORKER.with_name(script)), *args, "--shape", "4,2,3,5",
+                           "--repeats", "1", "--threads", "1", *once],
+                          cwd=WORKER.parents[1], env={**clean, "OPENBLAS_CORETYPE": "Prescott"}, capture_output=True,
+                          text=True, check=True)
+    first = done.stdout.splitlines()[0]
+    assert "openblas" in first and f" {native} (1 threads)" in first, first
