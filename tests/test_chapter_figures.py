@@ -54,6 +54,15 @@ def _figures(path: Path):
             yield index, cell.source, size, (shown["width"], shown["height"]) if "width" in shown else None
 
 
+def _figure_cells():
+    """(notebook, cell index, the cell's ``mystnb`` metadata) of every code cell that draws a figure, both
+    editions."""
+    for path in NOTEBOOKS:
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type == "code" and any("image/png" in o.get("data", {}) for o in cell.outputs):
+                yield path, index, cell.metadata.get("mystnb", {})
+
+
 def _name(path: Path) -> str:
     return str(path.relative_to(REPO_ROOT))
 
@@ -87,16 +96,12 @@ def test_every_figure_a_chapter_draws_has_a_label_and_a_caption():
     caption}``; MyST-NB makes the output a numbered figure, tests/test_site_build.py checks the built pages);
     the names are ``fig-...`` and unique in the book, so that ``{numref}`fig-...``` finds one figure."""
     names = []
-    for path in NOTEBOOKS:
-        nb = nbformat.read(path, as_version=4)
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code" or not any("image/png" in o.get("data", {}) for o in cell.outputs):
-                continue
-            figure = cell.metadata.get("mystnb", {}).get("figure", {})
-            assert figure.get("name", "").startswith("fig-") and figure.get("caption"), (
-                f"{_name(path)} cell {index}: a figure cell needs mystnb: figure: name: fig-..., caption: ...")
-            if "zh" not in path.relative_to(REPO_ROOT).parts:
-                names.append(figure["name"])
+    for path, index, mystnb in _figure_cells():
+        figure = mystnb.get("figure", {})
+        assert figure.get("name", "").startswith("fig-") and figure.get("caption"), (
+            f"{_name(path)} cell {index}: a figure cell needs mystnb: figure: name: fig-..., caption: ...")
+        if "zh" not in path.relative_to(REPO_ROOT).parts:
+            names.append(figure["name"])
     assert len(names) == len(set(names)), f"figure names used twice: {sorted(n for n in names if names.count(n) > 1)}"
 
 
@@ -105,14 +110,9 @@ def test_every_figure_a_chapter_draws_has_a_text_alternative():
     image: alt``; without it the page's alt text is the image's file name). It describes what the figure shows,
     which the caption does not: so it is not the caption, and it is plain text (a screen reader would spell out
     TeX and MyST markup). tools/editions.py checks that the Chinese ones are translated."""
-    for path in NOTEBOOKS:
-        nb = nbformat.read(path, as_version=4)
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code" or not any("image/png" in o.get("data", {}) for o in cell.outputs):
-                continue
-            mystnb = cell.metadata.get("mystnb", {})
-            alt = mystnb.get("image", {}).get("alt", "")
-            where = f"{_name(path)} cell {index}"
-            assert len(alt) >= 60, f"{where}: a figure cell needs mystnb: image: alt: a description of the figure"
-            assert not re.search(r"[$`{}\\]|\n", alt), f"{where}: the alt text must be plain text: {alt!r}"
-            assert alt != mystnb.get("figure", {}).get("caption"), f"{where}: the alt text repeats the caption"
+    for path, index, mystnb in _figure_cells():
+        alt = mystnb.get("image", {}).get("alt", "")
+        where = f"{_name(path)} cell {index}"
+        assert len(alt) >= 60, f"{where}: a figure cell needs mystnb: image: alt: a description of the figure"
+        assert not re.search(r"[$`{}\\]|\n", alt), f"{where}: the alt text must be plain text: {alt!r}"
+        assert alt != mystnb.get("figure", {}).get("caption"), f"{where}: the alt text repeats the caption"

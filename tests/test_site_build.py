@@ -273,11 +273,11 @@ def test_every_figure_a_chapter_draws_is_numbered_and_captioned(site_builds, edi
             assert text is not None and len(text.get_text(strip=True)) > 20, f"{doc}: figure {n}.{k} has no caption"
             numbers[(page_html(site_build, doc).resolve(), figure["id"])] = f"{n}.{k}"
         nb = json.loads((site_build.root / f"{doc}.ipynb").read_text(encoding="utf-8"))
-        labels = [c["metadata"]["mystnb"]["figure"]["name"] for c in nb["cells"] if c["cell_type"] == "code"
-                  and any("image/png" in o.get("data", {}) for o in c.get("outputs", []))]
+        drawn = [c["metadata"]["mystnb"] for c in nb["cells"] if c["cell_type"] == "code"
+                 and any("image/png" in o.get("data", {}) for o in c.get("outputs", []))]
+        labels = [mystnb["figure"]["name"] for mystnb in drawn]
         assert [figure["id"] for figure in figures] == labels, f"{doc}: figure ids are not the notebook's labels"
-        alts = [c["metadata"]["mystnb"].get("image", {}).get("alt") for c in nb["cells"] if c["cell_type"] == "code"
-                and any("image/png" in o.get("data", {}) for o in c.get("outputs", []))]
+        alts = [mystnb.get("image", {}).get("alt") for mystnb in drawn]
         assert [img.get("alt") for img in images] == alts, (
             f"{doc}: a figure's alt text on the page is not its notebook's mystnb: image: alt (a screen reader "
             f"would read {[img.get('alt') for img in images if img.get('alt') not in alts][:1]})")
