@@ -25,8 +25,10 @@ not PyTorch's i, f, g, o (:data:`PYTORCH_ORDER`): the three sigmoid gates are th
 is one numpy call. :func:`to_kernel_rows` / :func:`from_kernel_rows` are the only places that
 reorder.
 
-The sigmoid of the three gates is computed in place as :math:`f(z) = (1 + \tanh(z/2)) / 2`
-(:func:`_sigmoid_`), which never overflows, in four numpy calls on their (3H, B) rows.
+The sigmoid of the three gates is computed as :math:`f(z) = (1 + \tanh(z/2)) / 2`, which never
+overflows, with the halving folded into the forward's copy of their weight rows (exact: a product by 1/2
+only changes the exponent), so that one ``tanh`` call covers all four blocks, followed by two calls on the
+(3H, B) rows of the sigmoid gates (:func:`_halve_sigmoid_rows`, :func:`_tanh_to_sigmoid_`).
 
 Backward visits time in chunks (:func:`companion.recurrent.time_chunks`), latest first. For each
 chunk it computes at once what does not depend on the recurrence (the local derivatives of the
@@ -86,17 +88,27 @@ def from_kernel_rows(m, H):
     return out
 
 
-def _sigmoid_(v):
-    """The sigmoid f(v) = 1 / (1 + exp(-v)), in place, as (1 + tanh(v/2)) / 2: it never overflows.
+def _halve_sigmoid_rows(weights):
+    """A copy of ``weights`` (4H, K), kernel rows, with the rows of the three sigmoid gates halved.
+
+    Its product with a column slab gives z/2 for o, i, f and z for g: the arguments of one ``tanh`` call.
+    Halving is exact, and so is the product: the same BLAS call on exactly halved numbers rounds every
+    partial sum to exactly half of what it rounds it to on the originals.
+    """
+    halved = weights.copy()
+    halved[:3 * (weights.shape[0] // 4)] *= 0.5
+    return halved
+
+
+def _tanh_to_sigmoid_(t):
+    """In place, t = tanh(v/2) -> (1 + t)/2 = 1 / (1 + exp(-v)), the sigmoid of v.
 
     >>> v = np.array([-1e4, 0.0, 2.0])
-    >>> _sigmoid_(v); bool(np.allclose(v, [0.0, 0.5, 1 / (1 + np.exp(-2.0))]))
+    >>> t = np.tanh(v / 2); _tanh_to_sigmoid_(t); bool(np.allclose(t, [0.0, 0.5, 1 / (1 + np.exp(-2.0))]))
     True
     """
-    v *= 0.5
-    np.tanh(v, out=v)
-    v *= 0.5
-    v += 0.5
+    t *= 0.5
+    t += 0.5
 
 
 def pack_weights(W, U, b):
@@ -204,14 +216,15 @@ def forward(x, W, U, b, a0, c0, reverse, g_tanh, h_tanh, pool):
     reads[D:D + H, init] = a0.T
     reads[D + H] = 1
     memory[init] = c0.T
+    halved = _halve_sigmoid_rows(weights)  # (4H, K)
+    tanh_rows = slice(0, 4 * H if g_tanh else 3 * H)
     tmp = np.empty((H, B), dtype=x.dtype)
     for t in steps:
         prev, cur = (t, t + 1) if not reverse else (t + 1, t)
-        zz = gates[t]  # (4H, B), rows z_o, z_i, z_f, z
-        np.matmul(weights, reads[:, prev], out=zz)  # from x_t, a_{t-1} and the bias in one product
-        _sigmoid_(zz[:3 * H])  # f(z_o), f(z_i), f(z_f)
-        if g_tanh:
-            np.tanh(zz[3 * H:], out=zz[3 * H:])  # g(z)
+        zz = gates[t]  # (4H, B), rows z_o/2, z_i/2, z_f/2, z
+        np.matmul(halved, reads[:, prev], out=zz)  # from x_t, a_{t-1} and the bias in one product
+        np.tanh(zz[tanh_rows], out=zz[tanh_rows])  # tanh(z_o/2), tanh(z_i/2), tanh(z_f/2), g(z)
+        _tanh_to_sigmoid_(zz[:3 * H])  # f(z_o), f(z_i), f(z_f)
         out_gate, in_gate, forget_gate, g_z = zz[:H], zz[H:2 * H], zz[2 * H:3 * H], zz[3 * H:]
         c = memory[cur]  # (H, B)
         np.multiply(g_z, in_gate, out=c)
