@@ -336,6 +336,24 @@ def test_pages_have_a_favicon(site_builds, edition):
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
+def test_root_index_is_a_page_of_its_edition_that_redirects_to_the_first_page(site_builds, edition):
+    """A reader who opens the site's (or the Chinese edition's) address lands on the first page; the redirecting
+    page has the edition's language and title and declares the icon (without one the browser asks for
+    /favicon.ico, a 404, before it follows the redirect)."""
+    site_build = site_builds[edition]
+    index = site_build.html / "index.html"
+    page = soup(index)
+    first = strip_suffix(toc_files(site_build.root)[0]) + ".html"
+    assert page.find("meta", attrs={"http-equiv": "Refresh"})["content"] == f"0; url={first}"
+    assert page.select_one("body a")["href"] == first and (site_build.html / first).exists()
+    assert page.html["lang"] == soup(site_build.html / first).html["lang"]
+    config = yaml.safe_load((site_build.root / "_config.yml").read_text(encoding="utf-8"))
+    assert page.title.get_text() == config["title"]
+    icons = page.select("link[rel~=icon]")
+    assert icons and (index.parent / icons[0]["href"]).resolve().exists()
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
 def test_reference_list_is_author_year_and_no_page_shows_authoring_notes(site_builds, edition):
     """Entries are labelled as the text cites them ("Elman, 1990", not "[Elm90]"); the glossary and reference
     pages do not show MyST syntax meant for authors."""

@@ -38,9 +38,13 @@
    puts ``course_caption_separator`` (": " / "：") between the number and the caption, where Sphinx puts a space.
    A chapter's figures are code-cell outputs made figures by MyST-NB's cell metadata
    ``mystnb: {figure: {name, caption}}``.
+10. The site's root ``index.html`` (each edition's: the root document is not ``index``) is a whole page that
+   sends the reader to the first page: sphinx-external-toc writes a bare ``<meta http-equiv="Refresh">``, with no
+   language, title or icon, so the browser asked for ``/favicon.ico`` (a 404) before it followed the redirect.
 """
 from __future__ import annotations
 
+import html
 import importlib
 import json
 import os
@@ -313,6 +317,33 @@ def _translate_fixed_labels(app, exception):
         new = fixed.sub(lambda m: f'aria-label="{ZH_INTERFACE[m.group(1)]}"', text)
         if new != text:
             path.write_text(new, encoding="utf-8")
+
+
+ROOT_REDIRECT = """<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Refresh" content="0; url={first}">
+<title>{title}</title>
+<link rel="icon" href="{icon}">
+</head>
+<body><p><a href="{first}">{title}</a></p></body>
+</html>
+"""
+
+
+def _write_root_redirect(app, exception):
+    """Write the root ``index.html`` as a page of this edition that redirects to the first page (10. above);
+    it runs before sphinx-external-toc's, which then leaves the file alone."""
+    if exception is not None or app.builder.name != "html" or app.config.root_doc == "index":
+        return
+    first = html.escape(app.builder.get_target_uri(app.config.root_doc), quote=True)
+    icon = app.config.html_favicon or ""
+    icon = "_static/" + html.escape(Path(icon).name, quote=True) if icon and "://" not in icon else icon
+    Path(app.outdir, "index.html").write_text(
+        ROOT_REDIRECT.format(lang=html.escape((app.config.language or "en").replace("_", "-"), quote=True), first=first,
+                             title=html.escape(app.config.html_title or app.config.project or ""), icon=icon),
+        encoding="utf-8")
 
 
 def _chinese_interface(app):
@@ -645,6 +676,7 @@ def setup(app):
     app.connect("build-finished", _write_scorer)
     app.connect("build-finished", _pin_downloads)
     app.connect("build-finished", _translate_fixed_labels)
+    app.connect("build-finished", _write_root_redirect, priority=100)  # before sphinx-external-toc's (500)
     app.add_css_file("course.css")
     app.add_js_file("course.js", loading_method="defer")
     # before searchtools.js (priority 500), which keeps a Scorer that is already defined
