@@ -4,10 +4,12 @@ The site (built once per run by the ``site_build`` fixture, shared with test_sit
 127.0.0.1 by an ``http.server`` thread. Every request to another host is recorded (request and websocket
 listeners) and fails: Chromium sends it to a proxy that refuses every connection, while requests to 127.0.0.1
 bypass proxies. Each test asserts there were none. (Blocking with Playwright's request routing would switch
-the browser's HTTP cache off: every page would fetch and compile the theme's scripts and MathJax again.) Each page of the table of contents is loaded once, at a phone's width (390 px),
-then resized to a desktop's (1400 px). It must load without console errors, typeset every equation with the
-bundled MathJax, load every image, and link previous/next along the table of contents. At both widths the page
-never scrolls sideways as a whole (the overflow in px is reported), and on the phone:
+the browser's HTTP cache off: every page would fetch and compile the theme's scripts and MathJax again.)
+
+Each page of the table of contents is loaded once, at a phone's width (390 px), then resized to a desktop's
+(1400 px); the pages are visited in turn in one browser page. Each must load without console errors, typeset
+every equation with the bundled MathJax, load every image, and link previous/next along the table of contents.
+At both widths the page never scrolls sideways as a whole (the overflow in px is reported), and on the phone:
 
 - every display equation fits the text column, or it scrolls sideways inside its own box AND shows the hint
   "scroll sideways to see the whole equation" (class ``course-wide`` set by docs/_static/course.js), and its
@@ -28,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import re
 import socket
 import sys
 import threading
