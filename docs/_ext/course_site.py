@@ -57,7 +57,7 @@ from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx import addnodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
-from sphinx.util import logging
+from sphinx.util import isurl, logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.writers.html5 import HTML5Translator
 
@@ -334,16 +334,19 @@ ROOT_REDIRECT = """<!DOCTYPE html>
 
 def _write_root_redirect(app, exception):
     """Write the root ``index.html`` as a page of this edition that redirects to the first page (10. above);
-    it runs before sphinx-external-toc's, which then leaves the file alone."""
+    it runs before sphinx-external-toc's, which then leaves the file alone. Language, title and icon are the
+    ones Sphinx gives every page (its builder's global context)."""
     if exception is not None or app.builder.name != "html" or app.config.root_doc == "index":
         return
-    first = html.escape(app.builder.get_target_uri(app.config.root_doc), quote=True)
-    icon = app.config.html_favicon or ""
-    icon = "_static/" + html.escape(Path(icon).name, quote=True) if icon and "://" not in icon else icon
-    Path(app.outdir, "index.html").write_text(
-        ROOT_REDIRECT.format(lang=html.escape((app.config.language or "en").replace("_", "-"), quote=True), first=first,
-                             title=html.escape(app.config.html_title or app.config.project or ""), icon=icon),
-        encoding="utf-8")
+    context = app.builder.globalcontext
+    icon = context["favicon_url"] or ""
+    if icon and not isurl(icon):
+        icon = "_static/" + icon
+    Path(app.outdir, "index.html").write_text(ROOT_REDIRECT.format(
+        lang=html.escape(context["language"] or "en", quote=True),
+        first=html.escape(app.builder.get_target_uri(app.config.root_doc), quote=True),
+        title=html.escape(context["docstitle"] or context["project"]), icon=html.escape(icon, quote=True),
+    ), encoding="utf-8")
 
 
 def _chinese_interface(app):
