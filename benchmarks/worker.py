@@ -93,7 +93,7 @@ def memory(model_name, T, B, D, H, dtype):
     if model_name == "lstm":
         per_step, what = 6 * H, "4 gate openings, memory c and output a per step"
     elif model_name == "gru":
-        per_step, what = 5 * H, "r, z, n, U_n h + b_hn and state h per step"
+        per_step, what = 5 * H, "r, z, n, r (U_n h + b_hn) and state h per step"
     else:
         per_step, what = H, "hidden state h per step"
     tracemalloc.start()

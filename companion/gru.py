@@ -359,5 +359,5 @@ class GRU(StackedRecurrent):
         cache = self._check_index(layer, direction)
         T = cache.RZN.shape[0]
         _, _, out_sl, _ = time_indices(T, cache.reverse)
-        r, z, n = (p.copy() for p in _split3(cache.RZN, self.hidden_size))
-        return GRUTrace(r, z, n, cache.hist[out_sl].copy())
+        r, z, n = (p.copy() for p in _split3(cache.RZN.transpose(0, 2, 1), self.hidden_size))
+        return GRUTrace(r, z, n, cache.hist[out_sl, :self.hidden_size].transpose(0, 2, 1).copy())
