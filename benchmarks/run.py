@@ -21,7 +21,11 @@ The workers run with the machine's native BLAS kernel: ``OPENBLAS_CORETYPE`` and
 (set on these machines for old OpenBLAS builds, which then run e.g. the Haswell kernel on a SkylakeX
 core) are removed from the environment of the benchmark's own worker processes, and only there; the
 tests and CI keep the environment as it is. Each worker reports which BLAS library and kernel it loaded
-(threadpoolctl), and the script prints them.
+(threadpoolctl), and the script prints them. The torch worker also says which of PyTorch's implementations
+ran the recurrence (:func:`worker.torch_path`). With torch 2.13 here, its float32 LSTM runs the whole
+layer in oneDNN's fused RNN primitive, whose elementwise work is compiled and fused with the products,
+while companion, numpy only, makes one numpy call per elementwise operation; the float64 LSTM and the
+other models run a product per step and pointwise kernels on both sides.
 
 Run it with ``make benchmark`` or ``python benchmarks/run.py`` (``--quick``: only the target shape).
 """
@@ -196,8 +200,9 @@ def main(argv=None):
         for shape in shapes:
             for dtype in ("float64", "float32"):
                 rounds = paired_rounds(model, shape, dtype, args)
-                for impl in IMPLS:
-                    line = f"  BLAS of {impl}: {blas_text(rounds[0][impl].get('blas', []))}"
+                lines = [f"  BLAS of {impl}: {blas_text(rounds[0][impl].get('blas', []))}" for impl in IMPLS]
+                lines.append(f"  torch's {model} in {dtype}: {rounds[0]['torch'].get('torch_path', '?')}")
+                for line in lines:
                     if line not in kernels_printed:
                         kernels_printed.add(line)
                         print(line)

@@ -59,6 +59,30 @@ def torch_step(model_name, T, B, D, H, dtype, threads):
     return step
 
 
+#: ATen operators that run a whole recurrent layer in oneDNN (mkldnn) instead of one product per step.
+ONEDNN_RNN_OPS = ("aten::mkldnn_rnn_layer", "aten::mkldnn_rnn_layer_backward")
+
+
+def torch_path(step):
+    """Which of PyTorch's implementations ran the recurrence in ``step``, from the operators it called.
+
+    With torch 2.13 on the course's machine, a CPU ``nn.LSTM`` in float32 runs as oneDNN's fused RNN
+    primitive: one call per layer and direction, its elementwise work compiled and fused with the products.
+    The LSTM in float64, and the GRU and the Elman network in both, run ATen operators step by step (a matrix
+    product per step and pointwise kernels), as companion does with numpy. The two paths differ
+    several-fold in speed, so the benchmark says which one its ratio companion/torch was measured against.
+    """
+    from torch.profiler import profile
+
+    with profile() as prof:
+        step()
+    names = {event.name for event in prof.events()}
+    fused = [op for op in ONEDNN_RNN_OPS if op in names]
+    if fused:
+        return f"oneDNN's fused RNN layer ({', '.join(fused)})"
+    return "ATen operators step by step (a matrix product per step, pointwise kernels)"
+
+
 def floor_step(model_name, T, B, D, H, dtype):
     """The matrix products of forward + backward, done as six large calls."""
     G = {"lstm": 4, "gru": 3, "elman": 1}[model_name] * H
@@ -117,7 +141,9 @@ def main():
     if a.impl == "companion":
         result = timed(companion_step(a.model, T, B, D, H, a.dtype)[-1], a.repeats, a.warmup)
     elif a.impl == "torch":
-        result = timed(torch_step(a.model, T, B, D, H, a.dtype, a.threads), a.repeats, a.warmup)
+        step = torch_step(a.model, T, B, D, H, a.dtype, a.threads)
+        result = timed(step, a.repeats, a.warmup)
+        result["torch_path"] = torch_path(step)
     elif a.impl == "floor":
         result = timed(floor_step(a.model, T, B, D, H, a.dtype), a.repeats, a.warmup)
     else:

@@ -26,6 +26,17 @@ def test_worker_times_forward_and_backward(impl, model):
                         "--threads", "1", "--repeats", "3", "--warmup", "1")
     assert result["runs"] == 3
     assert 0 < result["min_s"] <= result["median_s"]
+    assert ("torch_path" in result) == (impl == "torch")
+
+
+@pytest.mark.parametrize("model, dtype, fused", [("lstm", "float32", True), ("lstm", "float64", False)])
+def test_torch_worker_says_which_implementation_ran_the_recurrence(torch, model, dtype, fused):
+    """torch 2.13 runs a float32 LSTM in oneDNN's fused RNN layer, a float64 one step by step."""
+    worker = importlib.util.module_from_spec(importlib.util.spec_from_file_location("worker", WORKER))
+    worker.__spec__.loader.exec_module(worker)
+    path = worker.torch_path(worker.torch_step(model, 4, 2, 3, 5, dtype, 1))
+    assert ("oneDNN" in path) is fused, path
+    assert ("aten::mkldnn_rnn_layer_backward" in path) is fused, path
 
 
 @pytest.mark.parametrize("model, per_step", [("lstm", 6), ("gru", 5), ("elman", 1)])
