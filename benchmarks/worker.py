@@ -38,10 +38,11 @@ def companion_step(model_name, T, B, D, H, dtype):
     return model, x, dout, step
 
 
-def torch_step(model_name, T, B, D, H, dtype, threads):
+def torch_step(model_name, T, B, D, H, dtype, threads, onednn=True):
     import torch
 
     torch.set_num_threads(threads)
+    torch.backends.mkldnn.enabled = onednn  # off: no oneDNN RNN layer (see torch_path)
     tdtype = getattr(torch, dtype)
     torch.manual_seed(0)
     cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "elman": torch.nn.RNN}[model_name]
@@ -136,12 +137,14 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=11)
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--torch-onednn", choices=["on", "off"], default="on",
+                   help="off: PyTorch without oneDNN (its float32 LSTM then runs step by step, like float64)")
     a = p.parse_args()
     T, B, D, H = map(int, a.shape.split(","))
     if a.impl == "companion":
         result = timed(companion_step(a.model, T, B, D, H, a.dtype)[-1], a.repeats, a.warmup)
     elif a.impl == "torch":
-        step = torch_step(a.model, T, B, D, H, a.dtype, a.threads)
+        step = torch_step(a.model, T, B, D, H, a.dtype, a.threads, onednn=a.torch_onednn == "on")
         result = timed(step, a.repeats, a.warmup)
         result["torch_path"] = torch_path(step)
     elif a.impl == "floor":

@@ -37,6 +37,10 @@ def test_torch_worker_says_which_implementation_ran_the_recurrence(torch, model,
     path = worker.torch_path(worker.torch_step(model, 4, 2, 3, 5, dtype, 1))
     assert ("oneDNN" in path) is fused, path
     assert ("aten::mkldnn_rnn_layer_backward" in path) is fused, path
+    if fused:  # the worker's switch: without oneDNN the same LSTM runs step by step
+        without = run_worker("--impl", "torch", "--model", model, "--shape", "4,2,3,5", "--dtype", dtype,
+                             "--threads", "1", "--repeats", "3", "--warmup", "1", "--torch-onednn", "off")
+        assert without["torch_path"].startswith("ATen operators step by step"), without["torch_path"]
 
 
 @pytest.mark.parametrize("model, per_step", [("lstm", 6), ("gru", 5), ("elman", 1)])
