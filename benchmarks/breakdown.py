@@ -5,7 +5,7 @@ calls). This script splits companion's own time, in one process, at one shape: i
 of :class:`companion.LSTM`, then times, on the very buffers that forward left (same shapes, same strides),
 the products the kernel (:mod:`companion._lstm_kernel`) makes:
 
-* forward, one per step: ``weights @ reads[:, s]``, the four gate inputs from x, a and the bias;
+* forward, one per step: ``weights @ reads[s]``, the four gate inputs from x, a and the bias;
 * backward, one per step: ``U^T dz``, the gradient passed to the previous output;
 * backward, two per chunk of steps: the weight gradients ``dz [x; a; 1]^T`` and the input gradient ``dz^T W``.
 
@@ -56,20 +56,22 @@ def breakdown(T, B, D, H, dtype, rounds, repeats):
         model.backward(dout)
 
     model.forward(x)
-    reads, gates, _, weights, _ = model._record.caches[0]  # the kernel's own buffers: (K, T+1, B), (T, 4H, B)
-    K = reads.shape[0]
+    reads, gates, _, weights, _ = model._record.caches[0]  # the kernel's own buffers: (T+1, K, B), (T, 4H, B)
+    K = reads.shape[1]
     U_kT = weights[:, D:D + H].T  # (H, 4H), as backward reads it
     W_k = weights[:, :D]  # (4H, D)
     da = np.empty((H, B), dtype=dtype)
     chunk, spans = time_chunks(T, B, H, reverse=False)
     dz_cols = rng.standard_normal((4 * H, chunk * B)).astype(dtype)  # stands for a chunk's dz (values, not garbage)
+    read_cols = reads[:chunk].transpose(1, 0, 2).reshape(K, chunk * B)  # a chunk's slabs as columns, as backward
+    # copies them (the copy is part of the rest)
     dweights = np.empty((4 * H, K), dtype=dtype)
     dx = np.empty((T, B, D), dtype=dtype)
     scratch = np.empty_like(gates[0])
 
     def forward_products():
         for t in range(T):
-            np.matmul(weights, reads[:, t], out=scratch)  # (4H, B)
+            np.matmul(weights, reads[t], out=scratch)  # (4H, B)
 
     def backward_step_products():
         for t in range(T):
@@ -78,7 +80,7 @@ def breakdown(T, B, D, H, dtype, rounds, repeats):
     def chunk_products():
         for s0, s1 in spans:
             n = s1 - s0
-            np.matmul(dz_cols[:, :n * B], reads[:, s0:s1].reshape(K, n * B).T, out=dweights)  # (4H, K)
+            np.matmul(dz_cols[:, :n * B], read_cols[:, :n * B].T, out=dweights)  # (4H, K)
             np.matmul(dz_cols[:, :n * B].T, W_k, out=dx[s0:s1].reshape(n * B, D))  # (n*B, D)
 
     parts = {"forward": lambda: model.forward(x), "forward + backward": forward_backward,

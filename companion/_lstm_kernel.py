@@ -11,13 +11,15 @@ step t are ``gates[t]``, a (4H, B) block whose four (H, B) gate blocks are conti
 ``memory[s]`` (H, B). The per-step product and the elementwise work are faster this way than with
 (B, 4H) rows, in which each gate block is a strided slice.
 
-**One product per step.** Column slab s of ``reads`` (K, T+1, B), with K = D + H + 1, stacks what
-the step that reads it needs: its input x_t, the previous output a kept in history slot s (see
+**One product per step.** Slab s of ``reads`` (T+1, K, B), with K = D + H + 1, stacks what the
+step that reads it needs: its input x_t, the previous output a kept in history slot s (see
 :func:`companion.recurrent.time_indices`) and a row of ones. With ``weights`` = [W | U | b] the four
-gate inputs of step t are the single product ``weights @ reads[:, s]``: input projection,
+gate inputs of step t are the single product ``weights @ reads[s]``: input projection,
 recurrence and bias at once. Each step writes its output a straight into the slab the next step
-reads. Because the slabs of consecutive steps lie side by side, ``reads[:, s0:s1]`` is the
-(K, steps*B) matrix the weight gradients need, without a copy.
+reads. Each slab is one contiguous (K, B) block: with the slabs as columns of a (K, T+1, B) array
+instead (which gave the weight gradients their (K, steps*B) matrix without a copy), the step's write
+of a and the product's read were strided, and forward + backward took 4% (float64) to 6% (float32)
+longer, copy included (``benchmarks/ab.py``, same process, alternating pairs; results bit-identical).
 
 **Gate order o, i, f, g.** The kernel stores the four row blocks in the order :data:`KERNEL_ORDER`,
 not PyTorch's i, f, g, o (:data:`PYTORCH_ORDER`): the three sigmoid gates are then the contiguous rows
@@ -140,7 +142,7 @@ class KernelCache(NamedTuple):
 
     Attributes
     ----------
-    reads : ndarray, (K, T+1, B)
+    reads : ndarray, (T+1, K, B)
         Slab s: ``[x of the step that reads it; a in history slot s; 1]``, K = D + H + 1.
     gates : ndarray, (T, 4H, B)
         Gate openings f(z_o), f(z_i), f(z_f) and g(z) of each step; backward overwrites them
@@ -162,19 +164,19 @@ class KernelCache(NamedTuple):
     def _sizes(self):
         T, H4, B = self.gates.shape
         H = H4 // 4
-        return T, B, self.reads.shape[0] - H - 1, H
+        return T, B, self.reads.shape[1] - H - 1, H
 
     def inputs(self):
         """The layer input x, (T, B, D) (a view)."""
         T, _, D, _ = self._sizes
         _, _, _, prev_sl = time_indices(T, self.reverse)
-        return self.reads[:D, prev_sl].transpose(1, 2, 0)
+        return self.reads[prev_sl, :D].transpose(0, 2, 1)
 
     def initial_state(self):
         """``(a_0, c_0)``, each (B, H) (views)."""
         T, _, D, H = self._sizes
         init = time_indices(T, self.reverse)[1]
-        return self.reads[D:D + H, init].T, self.memory[init].T
+        return self.reads[init, D:D + H].T, self.memory[init].T
 
     def parameters(self):
         """``(W, U, b)`` of the forward pass in PyTorch's layout (b = bias_ih + bias_hh)."""
@@ -210,11 +212,11 @@ def forward(x, W, U, b, a0, c0, reverse, g_tanh, h_tanh, pool):
     weights = pack_weights(W, U, b)  # (4H, K)
     steps, init, out_sl, prev_sl = time_indices(T, reverse)
     last = T if not reverse else 0  # history slot of the last output; no step reads its slab
-    reads, gates, memory = pool.views("forward", x.dtype, (K, T + 1, B), (T, 4 * H, B), (T + 1, H, B))
-    reads[:D, prev_sl] = x.transpose(2, 0, 1)  # x_t sits in the slab that step t reads
-    reads[:D, last] = 0
-    reads[D:D + H, init] = a0.T
-    reads[D + H] = 1
+    reads, gates, memory = pool.views("forward", x.dtype, (T + 1, K, B), (T, 4 * H, B), (T + 1, H, B))
+    reads[prev_sl, :D] = x.transpose(0, 2, 1)  # x_t sits in the slab that step t reads
+    reads[last, :D] = 0
+    reads[init, D:D + H] = a0.T
+    reads[:, D + H] = 1
     memory[init] = c0.T
     halved = _halve_sigmoid_rows(weights)  # (4H, K)
     tanh_rows = slice(0, 4 * H if g_tanh else 3 * H)
@@ -222,7 +224,7 @@ def forward(x, W, U, b, a0, c0, reverse, g_tanh, h_tanh, pool):
     for t in steps:
         prev, cur = (t, t + 1) if not reverse else (t + 1, t)
         zz = gates[t]  # (4H, B), rows z_o/2, z_i/2, z_f/2, z
-        np.matmul(halved, reads[:, prev], out=zz)  # from x_t, a_{t-1} and the bias in one product
+        np.matmul(halved, reads[prev], out=zz)  # from x_t, a_{t-1} and the bias in one product
         np.tanh(zz[tanh_rows], out=zz[tanh_rows])  # tanh(z_o/2), tanh(z_i/2), tanh(z_f/2), g(z)
         _tanh_to_sigmoid_(zz[:3 * H])  # f(z_o), f(z_i), f(z_f)
         out_gate, in_gate, forget_gate, g_z = zz[:H], zz[H:2 * H], zz[2 * H:3 * H], zz[3 * H:]
@@ -230,15 +232,15 @@ def forward(x, W, U, b, a0, c0, reverse, g_tanh, h_tanh, pool):
         np.multiply(g_z, in_gate, out=c)
         np.multiply(memory[prev], forget_gate, out=tmp)
         c += tmp  # c' = g(z) f(z_i) + c f(z_f)
-        a = reads[D:D + H, cur]  # (H, B), the slab the next step reads
+        a = reads[cur, D:D + H]  # (H, B), in the slab the next step reads
         if h_tanh:
             np.tanh(c, out=tmp)
             np.multiply(tmp, out_gate, out=a)  # a = h(c') f(z_o)
         else:
             np.multiply(c, out_gate, out=a)
     cache = KernelCache(reads, gates, memory, weights, reverse)
-    out = reads[D:D + H, out_sl].transpose(1, 2, 0).copy()  # (T, B, H)
-    return out, (reads[D:D + H, last].T.copy(), memory[last].T.copy()), cache
+    out = reads[out_sl, D:D + H].transpose(0, 2, 1).copy()  # (T, B, H)
+    return out, (reads[last, D:D + H].T.copy(), memory[last].T.copy()), cache
 
 
 def _local_derivatives(opened, c_new, c_old, g_tanh, h_tanh, da_to_dc, h_c, local):
@@ -309,7 +311,7 @@ def backward(cache, dout, da_n, dc_n, g_tanh, h_tanh, pool):
     """
     reads, gates, memory, weights, reverse = cache
     T, B, D, H = cache._sizes
-    K = reads.shape[0]
+    K = reads.shape[1]
     dtype = gates.dtype
     W_k = weights[:, :D]  # (4H, D) the forward's weights, kernel rows
     U_kT = weights[:, D:D + H].T  # (H, 4H), a transposed view: BLAS reads it as fast
@@ -322,8 +324,9 @@ def backward(cache, dout, da_n, dc_n, g_tanh, h_tanh, pool):
     dweights_chunk = np.empty((4 * H, K), dtype=dtype)
     gates4 = gates.reshape(T, 4, H, B)  # a view: blocks o, i, f, g
     chunk, spans = time_chunks(T, B, H, reverse)
-    da_to_dc_buf, h_c_buf, da_out_buf, local_buf, dz_cols_buf = pool.views(
-        "backward", dtype, (chunk, H, B), (chunk, H, B), (chunk, H, B), (chunk, 4 * H, B), (4 * H, chunk * B))
+    da_to_dc_buf, h_c_buf, da_out_buf, local_buf, dz_cols_buf, read_cols_buf = pool.views(
+        "backward", dtype, (chunk, H, B), (chunk, H, B), (chunk, H, B), (chunk, 4 * H, B), (4 * H, chunk * B),
+        (K, chunk * B))
     for s0, s1 in spans:
         n = s1 - s0
         opened = gates[s0:s1]  # (n, 4H, B)
@@ -347,8 +350,10 @@ def backward(cache, dout, da_n, dc_n, g_tanh, h_tanh, pool):
         # The chunk's share of the weight and input gradients, one product each.
         dz_cols = dz_cols_buf[:, :n * B]  # (4H, n*B), columns (step, batch)
         np.copyto(dz_cols.reshape(4 * H, n, B), opened.transpose(1, 0, 2))
-        read = reads[:, s0:s1] if not reverse else reads[:, s0 + 1:s1 + 1]  # (K, n, B) the slabs these steps read
-        np.matmul(dz_cols, read.reshape(K, n * B).T, out=dweights_chunk)
+        read = reads[s0:s1] if not reverse else reads[s0 + 1:s1 + 1]  # (n, K, B) the slabs these steps read
+        read_cols = read_cols_buf[:, :n * B]  # (K, n*B), columns (step, batch)
+        np.copyto(read_cols.reshape(K, n, B), read.transpose(1, 0, 2))
+        np.matmul(dz_cols, read_cols.T, out=dweights_chunk)
         dweights += dweights_chunk  # [dW | dU | db] += dz [x; a; 1]^T
         np.matmul(dz_cols.T, W_k, out=dx[s0:s1].reshape(n * B, D))  # dx_t = dz_t W
     dweights = from_kernel_rows(dweights, H)
