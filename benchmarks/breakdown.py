@@ -58,7 +58,7 @@ def breakdown(T, B, D, H, dtype, rounds, repeats):
     model.forward(x)
     reads, gates, _, weights, _ = model._record.caches[0]  # the kernel's own buffers: (T+1, K, B), (T, 4H, B)
     K = reads.shape[1]
-    U_kT = weights[:, D:D + H].T  # (H, 4H), as backward reads it
+    U_kT = np.ascontiguousarray(weights[:, D:D + H].T)  # (H, 4H), C-ordered as backward copies it
     W_k = weights[:, :D]  # (4H, D)
     da = np.empty((H, B), dtype=dtype)
     chunk, spans = time_chunks(T, B, H, reverse=False)

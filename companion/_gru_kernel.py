@@ -150,7 +150,7 @@ def gru_direction_backward(cache, dout, dh_n):
     T, B, In = X.shape
     H = U.shape[1]
     dtype = X.dtype
-    U_nrz = np.concatenate([U[2 * H:], U[:2 * H]])  # (3H, H) rows n, r, z: the order of dG's first blocks
+    U_nrz_T = np.concatenate([U[2 * H:], U[:2 * H]]).T.copy()  # (H, 3H) U's rows n, r, z (dG's first blocks), C-ordered
     dh = np.zeros((H, B), dtype=dtype) if dh_n is None else dh_n.T.copy()  # (H, B)
     dX = np.empty((T, B, In), dtype=dtype)
     dW = np.zeros((3 * H, In), dtype=dtype)
@@ -191,7 +191,7 @@ def gru_direction_backward(cache, dout, dh_n):
             np.multiply(dh, factors[k, 2:], out=dG4[k, 2:])  # da_z, da_n
             np.multiply(dG4[k, 3], factors[k, :2], out=dG4[k, :2])  # r da_n, da_r
             np.multiply(dh, z[k], out=tmp)
-            np.matmul(U_nrz.T, dG[k, :3 * H], out=dh)
+            np.matmul(U_nrz_T, dG[k, :3 * H], out=dh)
             dh += tmp  # dh_prev = dh z + dgh U
         cols = cols_buf[:, :m * B]  # (4H, m*B)
         np.copyto(cols.reshape(4 * H, m, B), dG.transpose(1, 0, 2))
