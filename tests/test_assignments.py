@@ -395,12 +395,16 @@ def _edit(nb, kind, code):
             cell.source = ""
         answers[0].source = code
     elif kind == "duplicate":  # a test cell pasted twice, and an answer cell split in two
+        # Jupyter gives a pasted or split-off cell an id of its own; its nbgrader metadata is what repeats
         test = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
-        nb.cells.insert(nb.cells.index(test) + 1, nbformat.from_dict(test))
+        pasted = nbformat.from_dict(test)
+        pasted.id = f"{test.id}-pasted"
+        nb.cells.insert(nb.cells.index(test) + 1, pasted)
         cell = answers[0]
         lines = cell.source.splitlines(True)
         cut = next(i for i, line in enumerate(lines) if line.startswith("    pre ="))
         second = nbformat.from_dict(cell)
+        second.id = f"{cell.id}-split"
         cell.source, second.source = "".join(lines[:cut]), "".join(lines[cut:])  # "split cell" mid-function
         nb.cells.insert(nb.cells.index(cell) + 1, second)
     elif kind == "delete":  # a test cell and the grading helper deleted
