@@ -24,9 +24,9 @@ What makes them faster than the step pair:
 * the loop's elementwise work runs in place on preallocated buffers;
 * backward computes the local derivatives of a chunk of steps vectorised, runs the chunk's
   steps with three multiplications and one product each (the blocks of a step's gradient are
-  stored in the order r da_n, da_r, da_z, da_n, so that the two products by da_n are one call, the
-  two by dh another, and the rows U multiplies are contiguous), and then reduces the chunk's
-  pre-activation gradients into the weight and input gradients with one product each.
+  stored in the order r da_n, da_r, da_z, da_n, so that the two multiplications by da_n are one
+  call, the two by dh another, and the rows U multiplies are contiguous), and then reduces the
+  chunk's pre-activation gradients into the weight and input gradients with one product each.
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ gate inputs of step t are the single product ``weights @ reads[s]``: input proje
 recurrence and bias at once. Each step writes its output a straight into the slab the next step
 reads. Each slab is one contiguous (K, B) block: with the slabs as columns of a (K, T+1, B) array
 instead (which gave the weight gradients their (K, steps*B) matrix without a copy), the step's write
-of a and the product's read were strided, and forward + backward took 4% (float64) to 6% (float32)
+of a and the product's read were strided, and forward + backward took 4% (float64) to 7% (float32)
 longer, copy included (``benchmarks/ab.py``, same process, alternating pairs; results bit-identical).
 
 **Gate order o, i, f, g.** The kernel stores the four row blocks in the order :data:`KERNEL_ORDER`,
