@@ -551,6 +551,13 @@ def plot_error_by_position(errors, period: int = 3, title: str | None = None, hi
     _style(ax_bar, title=f"mean by phase ($t$ mod {period})", xlabel="phase $t$ mod " + str(period),
            ylabel=f"mean {ylabel}", legend=len(data) > 1, lang=lang)
     ax_bar.set_xticks(range(period))
+    # Errors are >= 0: both axes from 0 to a round value, not to limits fitted to the data, which a change in the
+    # data's third digit (another machine's rounding, amplified by training) would move, and every line with them.
+    highest = max(float(np.nanmax(values)) for values in data.values())
+    if highest > 0 and min(float(np.nanmin(values)) for values in data.values()) >= 0:
+        top = _rounded_up(1.05 * highest)
+        ax.set_ylim(0, top)
+        ax_bar.set_ylim(0, top)
     if len(data) > 1:  # legend above the bars, in head room
         ax_bar.set_ylim(top=ax_bar.get_ylim()[1] * 1.3)
         ax_bar.legend(fontsize=9.5, frameon=False, loc="upper center", ncol=min(len(data), 2))
@@ -559,6 +566,16 @@ def plot_error_by_position(errors, period: int = 3, title: str | None = None, hi
     if title:
         fig.suptitle(translate(title, lang), fontsize=_TITLE_SIZE)
     return fig
+
+
+def _rounded_up(value):
+    """``value`` > 0 rounded up to a multiple of half its power of ten: 0.294 -> 0.3, 0.31 -> 0.35, 7.2 -> 7.5.
+
+    >>> _rounded_up(0.294), _rounded_up(0.31), _rounded_up(7.2), _rounded_up(0.3)
+    (0.3, 0.35, 7.5, 0.3)
+    """
+    step = 10.0 ** np.floor(np.log10(value)) / 2
+    return float(round(np.ceil(value / step - 1e-9) * step, 12))
 
 
 @draws_in_language

@@ -197,6 +197,19 @@ def test_plot_error_by_position_curve_and_phase_means():
     assert "mod 3" in bar_ax.get_title()
 
 
+def test_plot_error_by_position_axes_run_from_zero_to_a_round_value_that_small_changes_keep():
+    err = np.tile([0.28, 0.27, 0.11], 4)
+    limits = []
+    for scale in (1.0, 1.003, 0.997):  # a change in the third digit, as another machine's rounding gives
+        fig = plot_error_by_position(err * scale, period=3)
+        limits.append([ax.get_ylim() for ax in fig.axes])
+        plt.close(fig)
+    assert limits[0] == [(0.0, 0.3), (0.0, 0.3)]
+    assert limits[1] == limits[0] and limits[2] == limits[0]
+    fig = plot_error_by_position(np.tile([0.5, -0.2, 0.1], 2))  # not errors: the limits fit the data
+    assert fig.axes[0].get_ylim()[0] < -0.2
+
+
 def test_plot_error_by_position_several_models():
     err = {"Elman": np.tile([0.3, 0.3, 0.0], 3), "Jordan": np.tile([0.3, 0.3, 0.1], 3)}
     fig = plot_error_by_position(err)
