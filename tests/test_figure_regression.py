@@ -73,6 +73,46 @@ def test_missing_image_fails():
         fr.compare_cell_figures([img], [{"data": {"text/plain": "<Figure>"}}], "cell")
 
 
+def _curve_png(offset: float = 0.0, extra_point: bool = False, label: str = "error", dpi: int = 160) -> bytes:
+    """A curve on fixed axes (as plot_error_by_position draws), raised by ``offset`` (axes span 1.0)."""
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=dpi)
+    x = np.arange(12)
+    ax.plot(x, 0.4 + 0.3 * (x % 3 == 2) + offset, marker="o", markersize=3)
+    if extra_point:
+        ax.plot([5.5], [0.2], marker="o", markersize=3, color="C1")
+    ax.set_ylim(0, 1)
+    ax.set_title(label)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def test_a_cell_that_opts_in_lets_a_curve_move_by_a_pixel_or_two(artifacts):
+    stored = fr.decode_png(_curve_png())
+    moved = fr.decode_png(_curve_png(offset=0.008))  # about 1.7 px of the 210-px axes: a third-digit change
+    with pytest.raises(fr.FigureMismatch):
+        fr.compare_images(stored, moved, "strict")
+    assert fr.compare_images(stored, moved, "shift", shift_px=3) <= fr.RMS_TOLERANCE
+    assert fr.compare_images(stored, stored.copy(), "same", shift_px=3) == 0.0
+
+
+@pytest.mark.parametrize("fresh_kwargs", [{"offset": 0.05}, {"extra_point": True}, {"label": "errors"},
+                                          {"label": "error 0.13"}])
+def test_the_position_tolerance_still_fails_a_real_change(artifacts, fresh_kwargs):
+    """A curve moved by ~10 px, a new point, a new letter, changed digits: each fails with shift_px = 3."""
+    stored = fr.decode_png(_curve_png(label="error 0.31" if "0.13" in fresh_kwargs.get("label", "") else "error"))
+    with pytest.raises(fr.FigureMismatch, match="lines allowed to move by 3 px"):
+        fr.compare_images(stored, fr.decode_png(_curve_png(**fresh_kwargs)), "real", shift_px=3)
+
+
+@pytest.mark.parametrize("shift_px", [-1, 4, 1.5, True])
+def test_the_position_tolerance_is_small(shift_px):
+    img = fr.decode_png(_curve_png())
+    with pytest.raises(ValueError, match="shift_px must be an int in"):
+        fr.compare_images(img, img, "bad", shift_px=shift_px)
+
+
 def _notebook(source: str) -> dict:
     return {"cells": [{"cell_type": "code", "execution_count": None, "id": "c1", "metadata": {},
                        "outputs": [], "source": source}],
