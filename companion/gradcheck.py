@@ -25,7 +25,7 @@ import numpy as np
 from companion._checks import as_real_array, check_bool, check_model
 from companion.seeding import make_rng
 
-__all__ = ["numeric_gradient", "relative_error", "check_model_gradients"]
+__all__ = ["numeric_gradient", "relative_error", "format_relative_error", "check_model_gradients"]
 
 
 def _check_eps(eps):
@@ -190,6 +190,44 @@ def relative_error(a, b, floor=1e-12):
     except OverflowError:  # the floor dwarfs both: the error is 0 to float precision
         floor = math.inf
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), floor))
+
+
+def format_relative_error(error, below=1e-9):
+    """A relative error as the chapters print it: ``"< 1e-9"`` below ``below``, else two significant digits.
+
+    A correct analytic gradient differs from its centred-difference estimate by a few roundings of float64,
+    magnified by the difference quotient: around 1e-11 here, in digits that change from machine to machine
+    (another BLAS kernel or numpy SIMD path rounds the last bit differently). Printed as a bound, the check
+    reads the same everywhere; an error of a wrong line (of order 1e-3 to 1) is printed as it is.
+
+    Parameters
+    ----------
+    error : float
+        A relative error (:func:`relative_error`), >= 0.
+    below : float, default 1e-9
+        A power of ten > 0: errors smaller than it are printed as ``"< 1e-9"``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        If ``error`` is not a number >= 0, or ``below`` not a power of ten > 0.
+
+    Examples
+    --------
+    >>> format_relative_error(2.6e-11), format_relative_error(0.62), format_relative_error(3.4e-6)
+    ('< 1e-9', '6.2e-01', '3.4e-06')
+    """
+    if isinstance(error, (bool, np.bool_)) or not isinstance(error, numbers.Real) or not error >= 0:
+        raise ValueError(f"error must be a relative error, a number >= 0; got {error!r}")
+    exponent = math.log10(below) if isinstance(below, numbers.Real) and not isinstance(below, bool) and below > 0 \
+        else math.nan
+    if not (math.isfinite(exponent) and exponent == round(exponent)):
+        raise ValueError(f"below must be a power of ten > 0, e.g. 1e-9; got {below!r}")
+    return f"< 1e{round(exponent)}" if error < below else f"{float(error):.1e}"
 
 
 def check_model_gradients(model, x, state=None, eps=1e-5, seed=0, params=None, check_state=True):

@@ -37,11 +37,10 @@ def test_check_elman_bptt_accepts_the_reference_and_names_the_bug():
     assert E.check_elman_bptt(elman_bptt).startswith("correct:")
     message = E.check_elman_bptt(E.buggy_elman_bptt)
     assert message.startswith("not yet:")
-    errors = dict(item.strip().split(" ") for item in message.split(":", 1)[1].replace("relative error", "").split(","))
-    errors = {k: float(v) for k, v in errors.items()}
+    errors = dict(item.strip().split(" ", 1) for item in message.split(":", 1)[1].replace("relative error", "").split(","))
     # the chapter's solution: the states' gradients are right, the shared weights' are not (overwritten, not summed)
-    assert errors["dx"] < 1e-8 and errors["dh0"] < 1e-8
-    assert min(errors["dW"], errors["dU"], errors["db"]) > 0.1
+    assert errors["dx"] == errors["dh0"] == "< 1e-9"
+    assert min(float(errors["dW"]), float(errors["dU"]), float(errors["db"])) > 0.1
     assert E.check_elman_bptt(lambda dh, caches: (1, 2)).startswith("not yet: bptt must return 5 arrays")
     with pytest.raises(ValueError, match="bptt must be a function"):
         E.check_elman_bptt(None)
@@ -65,7 +64,7 @@ def test_exercise_2_solution_is_correct():
         return dx, dh_next, dW, dU, db
 
     message = E.check_elman_bptt(my_bptt)
-    assert message.startswith("correct:") and "e-11" in message
+    assert message == "correct: relative error dx < 1e-9, dh0 < 1e-9, dW < 1e-9, dU < 1e-9, db < 1e-9"
 
 
 def test_linear_rnn_output_is_w_to_the_999():

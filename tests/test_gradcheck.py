@@ -4,7 +4,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from companion.elman import ElmanRNN
-from companion.gradcheck import check_model_gradients, numeric_gradient, relative_error
+from companion.gradcheck import check_model_gradients, format_relative_error, numeric_gradient, relative_error
 from companion.jordan import JordanRNN
 from companion.lstm import LSTM
 
@@ -34,6 +34,23 @@ def test_relative_error_properties():
     assert_allclose(relative_error([1.0], [-1.0]), 1.0)
     with pytest.raises(ValueError, match="same shape"):
         relative_error([1.0], [1.0, 2.0])
+
+
+def test_format_relative_error_prints_rounding_noise_as_a_bound():
+    assert [format_relative_error(e) for e in (0.0, 2.6e-11, 9.99e-10, 1e-9, 6.2e-1)] == [
+        "< 1e-9", "< 1e-9", "< 1e-9", "1.0e-09", "6.2e-01"]
+    assert format_relative_error(3e-8, below=1e-7) == "< 1e-7"
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"error": -1e-12}, "error must be a relative error"), ({"error": float("nan")}, "error must be"),
+    ({"error": "1e-11"}, "error must be"), ({"error": True}, "error must be"),
+    ({"error": 0.1, "below": 2e-9}, "below must be a power of ten"), ({"error": 0.1, "below": 0}, "below must be"),
+    ({"error": 0.1, "below": None}, "below must be"),
+])
+def test_format_relative_error_rejects_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        format_relative_error(**kwargs)
 
 
 def test_check_model_gradients_reports_every_parameter_input_and_state():

@@ -23,7 +23,7 @@ from companion._checks import check_choice, check_positive_int
 from companion.bptt import elman_bptt, elman_forward
 from companion.elman import ElmanRNN, ElmanStepCache, elman_step_backward, elman_step_forward
 from companion.experiments.classics import elman_jacobian_norms, lstm_memory_jacobian_norms, single_threaded_blas
-from companion.gradcheck import numeric_gradient, relative_error
+from companion.gradcheck import format_relative_error, numeric_gradient, relative_error
 from companion.layers import Linear
 from companion.losses import sigmoid_cross_entropy
 from companion.lstm import lstm_step_backward, lstm_step_forward
@@ -155,7 +155,8 @@ def check_elman_bptt(bptt, seed=0, tol=1e-7):
     -------
     str
         ``"correct: ..."`` or ``"not yet: ..."`` followed by the relative error of each gradient, so that a
-        wrong one points at the line to fix.
+        wrong one points at the line to fix (below 1e-9 printed as ``"< 1e-9"``: see
+        :func:`~companion.gradcheck.format_relative_error`).
 
     Examples
     --------
@@ -184,7 +185,7 @@ def check_elman_bptt(bptt, seed=0, tol=1e-7):
         value = np.asarray(value, dtype=float)
         errors[name] = relative_error(expected, value) if value.shape == expected.shape else 1.0
     verdict = "correct" if max(errors.values()) <= tol else "not yet"
-    return f"{verdict}: relative error " + ", ".join(f"{n} {e:.1e}" for n, e in errors.items())
+    return f"{verdict}: relative error " + ", ".join(f"{n} {format_relative_error(e)}" for n, e in errors.items())
 
 
 def buggy_elman_bptt(dh, caches):
@@ -203,7 +204,7 @@ def buggy_elman_bptt(dh, caches):
     Examples
     --------
     >>> print(check_elman_bptt(buggy_elman_bptt))   # doctest: +ELLIPSIS
-    not yet: relative error dx ...e-11, dh0 ...e-11, dW ...e-01, dU ...e-01, db ...e-01
+    not yet: relative error dx < 1e-9, dh0 < 1e-9, dW ...e-01, dU ...e-01, db ...e-01
     """
     caches = list(caches)
     if not caches or not all(isinstance(c, ElmanStepCache) for c in caches):
