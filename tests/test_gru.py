@@ -139,6 +139,12 @@ def test_seeds_dtypes_and_saturation():
         p *= 1e4
     out, _ = big.forward(np.ones((3, 1, 1)))
     assert np.all(np.isfinite(out)) and np.all(np.isfinite(big.backward(np.ones_like(out))))
+    h = np.zeros((1, 2))  # the kernel's exp(x) = inf gives the limits the step pair's sigmoid and tanh give
+    W, U, b_ih, b_hh = (big.params[n] for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"))
+    for t in range(3):
+        h, cache = gru_step_forward(np.ones((1, 1)), h, W, U, b_ih, b_hh)
+        assert_allclose(out[t], h, rtol=0, atol=1e-15)
+        assert set(np.round(np.concatenate([cache.r, cache.z, cache.n], axis=None), 12)) <= {-1.0, 0.0, 1.0}
 
 
 def test_forward_does_not_keep_a_reference_to_the_callers_input():
