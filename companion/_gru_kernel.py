@@ -17,15 +17,12 @@ What makes them faster than the step pair:
   for all steps at once; the loop over steps keeps one product, ``[U | b] @ [h_{t-1}; 1]``, which
   also adds the biases of the r and z blocks (only the sum of ``b_ih`` and ``b_hh`` matters there)
   and ``b_hn``;
-* the gates use ``np.exp``, not ``np.tanh``: :math:`\\sigma(a) = 1/(1 + e^{-a})` and
-  :math:`\\tanh(a) = 1 - 2/(1 + e^{2a})`, with the factors -1 (rows r, z) and 2 (rows n) folded into
-  the weights and biases, where they are exact (so the cache keeps :math:`2 r \\odot (U_n h + b_{hn})`).
-  numpy's float64 ``tanh`` cost 14 ns a value on an AMD EPYC (numpy 2.4, AVX2, no AVX-512), against
-  5.4 ns for ``exp`` (timeit, 12,288 values), and the loop computed 12,288 per step at the
-  benchmark's shape. Same-process A/B against the tanh form (:math:`\\sigma(a) = (1 + \\tanh(a/2))/2`):
-  0.864 in float64, 0.967 in float32, 0.946 at the chapters' shape (``benchmarks/ab.py --model gru``).
-  Overflow of ``exp`` gives the right limits (:math:`1/(1 + \\infty) = 0`) and is not warned about. The
-  results differ from the tanh form's by rounding (5.9e-14 at most in float64);
+* the gates use ``np.exp``, not ``np.tanh`` (:mod:`companion._exp_gates`), with the factors -1 (rows
+  r, z) and 2 (rows n) folded into the weights and biases, where they are exact (so the cache keeps
+  :math:`2 r \\odot (U_n h + b_{hn})`); the loop computes 12,288 gate values per step at the
+  benchmark's shape. Same-process A/B against the tanh form (:math:`\\sigma(a) = (1 + \\tanh(a/2))/2`),
+  on an AMD EPYC: 0.864 in float64, 0.967 in float32, 0.946 at the chapters' shape (``benchmarks/ab.py
+  --model gru``); results within 5.9e-14 of the tanh form's in float64;
 * the loop's elementwise work runs in place on preallocated buffers;
 * backward computes the local derivatives of a chunk of steps vectorised, runs the chunk's
   steps with three multiplications and one product each (the blocks of a step's gradient are
@@ -39,6 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from companion._exp_gates import sigmoid_of_negated_, tanh_of_doubled_
 from companion.recurrent import time_chunks, time_indices
 
 
@@ -122,16 +120,11 @@ def gru_direction_forward(X, W, U, b_ih, b_hh, h0, reverse):
             g = RZN[t]  # (3H, B)
             rz = g[:2 * H]
             rz += gh[:2 * H]  # -a_r, -a_z
-            np.exp(rz, out=rz)
-            rz += 1
-            np.reciprocal(rz, out=rz)  # r, z
+            sigmoid_of_negated_(rz)  # r, z
             n = g[2 * H:]
             np.multiply(g[:H], gh[2 * H:], out=RHN2[t])  # 2 r (U_n h + b_hn)
             n += RHN2[t]  # 2 a_n
-            np.exp(n, out=n)
-            n += 1
-            np.divide(2.0, n, out=n)
-            np.subtract(1.0, n, out=n)  # n = tanh(a_n) = tanh(W_n x + b_in + r (U_n h + b_hn))
+            tanh_of_doubled_(n)  # n = tanh(a_n) = tanh(W_n x + b_in + r (U_n h + b_hn))
             np.subtract(hist[prev, :H], n, out=tmp)
             tmp *= g[H:2 * H]
             np.add(tmp, n, out=hist[cur, :H])  # h = n + z (h_prev - n) = (1 - z) n + z h_prev
