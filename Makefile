@@ -3,6 +3,7 @@
 #               (make site EDITION=en or EDITION=zh rebuilds one of the two; add ALONE=1 for a site of
 #               that edition alone, without the language switcher)
 #   make test   run every test (unit, doctests, nbval over the notebooks, site build, browser, grading)
+#   make rounding   the notebooks' stored outputs under another BLAS kernel and numpy's baseline SIMD paths
 # and one grades the assignments (installing only what grading needs; the sandbox is Debian's bubblewrap):
 #   make grade [JOBS=N] [COURSE=assignments] [GRADE_ARGS="--student alice --timeout 30 --no-sandbox"]
 PYTHON ?= python3
@@ -19,7 +20,7 @@ ALONE   ?=
 PIP_INSTALL = $(BIN)/python -m pip install --quiet --no-compile
 COMPILE_VENV = $(BIN)/python -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null || true
 
-.PHONY: site test grade serve benchmark clean
+.PHONY: site test rounding grade serve benchmark clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +55,13 @@ test: $(VENV)/.test-installed
 # (nbgrader runs `alembic` from PATH when it creates the gradebook, hence the venv's bin first.)
 grade: $(VENV)/.grade-installed
 	PATH="$(abspath $(BIN)):$$PATH" OPENBLAS_NUM_THREADS=1 $(BIN)/python -m grading --course $(COURSE) --jobs $(JOBS) $(GRADE_ARGS)
+
+# The chapters' stored outputs under other rounding (README, "The same on any machine"): every notebook of both
+# editions and the tests that rerun stored experiments, once with OpenBLAS's Sandybridge kernel and once with
+# numpy's baseline SIMD paths. Not part of `make test` (it runs the notebooks twice more: about 4 minutes here).
+rounding: $(VENV)/.test-installed
+	CI=true OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=Sandybridge $(BIN)/python -m pytest -q -p no:cacheprovider -n $(JOBS) --dist loadfile book zh/book tests/test_experiments_*.py
+	CI=true OPENBLAS_NUM_THREADS=1 NPY_DISABLE_CPU_FEATURES=X86_V3 $(BIN)/python -m pytest -q -p no:cacheprovider -n $(JOBS) --dist loadfile book zh/book tests/test_experiments_*.py
 
 serve:
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html 8000
