@@ -6,6 +6,7 @@ number of dimensions, series of different lengths where they must match) raises 
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
@@ -553,9 +554,9 @@ def plot_error_by_position(errors, period: int = 3, title: str | None = None, hi
     ax_bar.set_xticks(range(period))
     # Errors are >= 0: both axes from 0 to a round value, not to limits fitted to the data, which a change in the
     # data's third digit (another machine's rounding, amplified by training) would move, and every line with them.
-    highest = max(float(np.nanmax(values)) for values in data.values())
-    if highest > 0 and min(float(np.nanmin(values)) for values in data.values()) >= 0:
-        top = _rounded_up(1.05 * highest)
+    finite = np.concatenate([values[np.isfinite(values)] for values in data.values()])
+    if finite.max() > 0 and min(float(np.nanmin(values)) for values in data.values()) >= 0:
+        top = _rounded_up(1.05 * float(finite.max()))
         ax.set_ylim(0, top)
         ax_bar.set_ylim(0, top)
     if len(data) > 1:  # legend above the bars, in head room
@@ -571,11 +572,11 @@ def plot_error_by_position(errors, period: int = 3, title: str | None = None, hi
 def _rounded_up(value):
     """``value`` > 0 rounded up to a multiple of half its power of ten: 0.294 -> 0.3, 0.31 -> 0.35, 7.2 -> 7.5.
 
-    >>> _rounded_up(0.294), _rounded_up(0.31), _rounded_up(7.2), _rounded_up(0.3)
-    (0.3, 0.35, 7.5, 0.3)
+    >>> _rounded_up(0.294), _rounded_up(0.31), _rounded_up(7.2), _rounded_up(0.3), _rounded_up(1.05e-300)
+    (0.3, 0.35, 7.5, 0.3, 1.5e-300)
     """
-    step = 10.0 ** np.floor(np.log10(value)) / 2
-    return float(round(np.ceil(value / step - 1e-9) * step, 12))
+    step = 10.0 ** math.floor(math.log10(value)) / 2
+    return float(f"{math.ceil(value / step - 1e-9) * step:.6g}")
 
 
 @draws_in_language

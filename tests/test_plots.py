@@ -208,6 +208,10 @@ def test_plot_error_by_position_axes_run_from_zero_to_a_round_value_that_small_c
     assert limits[1] == limits[0] and limits[2] == limits[0]
     fig = plot_error_by_position(np.tile([0.5, -0.2, 0.1], 2))  # not errors: the limits fit the data
     assert fig.axes[0].get_ylim()[0] < -0.2
+    plt.close(fig)
+    fig = plot_error_by_position([1.0, np.nan, 0.5, 7.2, 0.0, 1e-300])  # NaN skipped; no singular-limit warning
+    assert [ax.get_ylim() for ax in fig.axes] == [(0.0, 8.0), (0.0, 8.0)]  # 1.05 x 7.2 rounded up
+    plt.close(fig)
 
 
 def test_plot_error_by_position_several_models():
