@@ -22,7 +22,7 @@ A figure that plots what training computed may opt in to a small tolerance of *p
 ``"figure_regression": {"shift_px": k}`` (k at most :data:`MAX_SHIFT_PX`; both editions' twins set the same)
 compares each pixel of either image with the range of values the other image takes within k pixels of it, so
 that a line drawn up to k pixels away from where it was stored still matches, while a line, mark or glyph that
-is new, gone or moved farther does not (:func:`shift_excess`). Training is where rounding shows: a network's
+is new, gone or moved farther does not (:func:`pixel_difference`). Training is where rounding shows: a network's
 errors can differ in their third digit between machines (another BLAS kernel, another numpy SIMD path, both
 rounding the last bit differently), which moves a curve by a pixel or two and nothing else. A cell that opts in
 says why in its metadata (``"why"``).
@@ -77,32 +77,24 @@ def decode_png(data) -> np.ndarray:
         return np.asarray(img.convert("RGBA"), dtype=np.uint8)
 
 
-def changed_pixels(stored: np.ndarray, fresh: np.ndarray, level: int = CHANGED_LEVEL) -> int:
-    """How many pixels of two same-shape images differ by more than ``level`` in some channel."""
-    return int(np.count_nonzero(np.abs(stored.astype(np.int16) - fresh.astype(np.int16)).max(axis=2) > level))
-
-
-def rms_difference(stored: np.ndarray, fresh: np.ndarray) -> float:
-    """Root-mean-square difference of two images of the same shape, on the 0-255 scale."""
-    diff = stored.astype(np.float64) - fresh.astype(np.float64)
-    return float(np.sqrt(np.mean(diff ** 2)))
-
-
-def shift_excess(stored: np.ndarray, fresh: np.ndarray, shift: int) -> np.ndarray:
-    """Per pixel and channel, how far each image lies outside what the other shows within ``shift`` pixels.
+def pixel_difference(stored: np.ndarray, fresh: np.ndarray, shift_px: int = 0) -> np.ndarray:
+    """Per pixel and channel (int16, 0-255 scale), how far each image lies outside what the other shows within
+    ``shift_px`` pixels; with ``shift_px`` = 0 that is ``|stored - fresh|``.
 
     For every pixel of ``fresh``, the range (minimum to maximum, per channel) that ``stored`` takes in the square of
-    side ``2 shift + 1`` around it; the excess is how far the fresh value lies outside that range (0 inside), and
+    side ``2 shift_px + 1`` around it; the excess is how far the fresh value lies outside that range (0 inside), and
     the same with the images' roles swapped; the result is the larger of the two. A line moved by at most
-    ``shift`` pixels has no excess; a line, mark or glyph with no counterpart within ``shift`` pixels keeps its
-    full contrast. Returns an int16 array of the images' shape (0-255 scale).
+    ``shift_px`` pixels has no excess; a line, mark or glyph with no counterpart within ``shift_px`` pixels keeps
+    its full contrast.
     """
     def ranges(img):
-        padded = np.pad(img, ((shift, shift), (shift, shift), (0, 0)), mode="edge")
+        if not shift_px:
+            return img, img
+        padded = np.pad(img, ((shift_px, shift_px), (shift_px, shift_px), (0, 0)), mode="edge")
         lo, hi = img.copy(), img.copy()
         rows, cols = img.shape[:2]
-        for dy in range(2 * shift + 1):
-            for dx in range(2 * shift + 1):
+        for dy in range(2 * shift_px + 1):
+            for dx in range(2 * shift_px + 1):
                 window = padded[dy:dy + rows, dx:dx + cols]
                 np.minimum(lo, window, out=lo)
                 np.maximum(hi, window, out=hi)
@@ -113,6 +105,16 @@ def shift_excess(stored: np.ndarray, fresh: np.ndarray, shift: int) -> np.ndarra
     fresh_out = np.maximum(np.maximum(f - s_hi, s_lo - f), 0)
     stored_out = np.maximum(np.maximum(s - f_hi, f_lo - s), 0)
     return np.maximum(fresh_out, stored_out)
+
+
+def changed_pixels(difference: np.ndarray, level: int = CHANGED_LEVEL) -> int:
+    """How many pixels of a :func:`pixel_difference` differ by more than ``level`` in some channel."""
+    return int(np.count_nonzero(difference.max(axis=2) > level))
+
+
+def rms_difference(difference: np.ndarray) -> float:
+    """Root-mean-square of a :func:`pixel_difference`, on the 0-255 scale."""
+    return float(np.sqrt(np.mean(difference.astype(np.float64) ** 2)))
 
 
 def _save(name: str, stored: np.ndarray, fresh: np.ndarray | None) -> list[Path]:
@@ -137,8 +139,8 @@ def compare_images(stored: np.ndarray, fresh: np.ndarray, name: str, tolerance: 
                    shift_px: int = 0) -> float:
     """Raise :class:`FigureMismatch` (saving the images under ``name``) unless ``fresh`` draws ``stored``.
 
-    With ``shift_px`` > 0 the difference of each pixel is its :func:`shift_excess` (a cell's opt-in tolerance of
-    position, see the module docstring). Returns the RMS difference when the images match.
+    With ``shift_px`` > 0 a pixel's difference is how far it lies outside what the other image shows within
+    ``shift_px`` pixels (:func:`pixel_difference`: a cell's opt-in tolerance of position, see the module docstring). Returns the RMS difference when the images match.
     """
     if isinstance(shift_px, bool) or not isinstance(shift_px, int) or not 0 <= shift_px <= MAX_SHIFT_PX:
         raise ValueError(f"shift_px must be an int in [0, {MAX_SHIFT_PX}]; got {shift_px!r}")
@@ -147,12 +149,8 @@ def compare_images(stored: np.ndarray, fresh: np.ndarray, name: str, tolerance: 
         raise FigureMismatch(
             f"{name}: the figure changed size: stored {stored.shape[1]}x{stored.shape[0]} px, "
             f"fresh run {fresh.shape[1]}x{fresh.shape[0]} px (saved: {', '.join(map(str, paths))})")
-    if shift_px:
-        excess = shift_excess(stored, fresh, shift_px).astype(np.float64)
-        rms = float(np.sqrt(np.mean(excess ** 2)))
-        changed = int(np.count_nonzero(excess.max(axis=2) > CHANGED_LEVEL))
-    else:
-        rms, changed = rms_difference(stored, fresh), changed_pixels(stored, fresh)
+    difference = pixel_difference(stored, fresh, shift_px)
+    rms, changed = rms_difference(difference), changed_pixels(difference)
     if rms > tolerance or changed > MAX_CHANGED_PIXELS:
         paths = _save(name, stored, fresh)
         allowed = f", lines allowed to move by {shift_px} px" if shift_px else ""

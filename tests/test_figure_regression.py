@@ -50,7 +50,7 @@ def test_identical_images_match(artifacts):
 
 def test_moved_line_fails_and_saves_stored_fresh_and_diff(artifacts):
     stored, fresh = fr.decode_png(_png(1.0)), fr.decode_png(_png(0.8))
-    assert fr.rms_difference(stored, fresh) > fr.RMS_TOLERANCE
+    assert fr.rms_difference(fr.pixel_difference(stored, fresh)) > fr.RMS_TOLERANCE
     with pytest.raises(fr.FigureMismatch, match="RMS pixel difference"):
         fr.compare_images(stored, fresh, "moved")
     assert sorted(p.name for p in artifacts.iterdir()) == ["moved-diff.png", "moved-fresh.png", "moved-stored.png"]
